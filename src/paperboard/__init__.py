@@ -1,0 +1,3 @@
+"""paperboard: a self-hostable home for research papers."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Plain data and pure functions: papers, arXiv ids, links, ranking."""

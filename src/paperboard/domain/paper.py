@@ -1,0 +1,137 @@
+"""The records that flow from a source to the store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import orjson
+
+from paperboard.domain.arxiv_id import abs_url, pdf_url
+
+_SPACES = re.compile(r"[ \t]+")
+_LINE_WRAP = re.compile(r"\s*\n\s*")
+
+
+def clean_title(title: str) -> str:
+    """Titles arrive wrapped over lines with runs of spaces; store them on one line."""
+    return _SPACES.sub(" ", _LINE_WRAP.sub(" ", title)).strip()
+
+
+def clean_abstract(abstract: str) -> str:
+    """Keep arXiv's line structure (the page re-flows it) but drop surrounding blank space."""
+    return abstract.strip()
+
+
+def split_authors(authors: str) -> list[str]:
+    """Split arXiv's author string ("A, B and C") into names, keeping TeX accents as given."""
+    text = _SPACES.sub(" ", _LINE_WRAP.sub(" ", authors)).strip()
+    if not text:
+        return []
+    # Parenthesised affiliations may contain commas and "and": cut them out first.
+    depth = 0
+    kept: list[str] = []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif depth == 0:
+            kept.append(char)
+    text = "".join(kept)
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+|;\s*", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+@dataclass(slots=True)
+class PaperRecord:
+    """One paper as a source describes it. ``arxiv_id`` is canonical (no version)."""
+
+    arxiv_id: str
+    title: str
+    abstract: str
+    authors: list[str]
+    categories: list[str]
+    published_at: datetime | None = None  # first version's date (UTC)
+    updated_at: datetime | None = None  # latest version's date (UTC)
+    version: int = 1
+    announced_on: date | None = None  # the day arXiv listed it (snapshot's update_date, RSS)
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    license: str | None = None
+    report_no: str | None = None
+    submitter: str | None = None
+    code_urls: list[str] = field(default_factory=list)
+    project_page: str | None = None
+    # Hugging Face fields (kept when that source provides them).
+    ai_summary: str | None = None
+    ai_keywords: list[str] = field(default_factory=list)
+    github_stars: int | None = None
+
+    @property
+    def primary_category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    @property
+    def abs_url(self) -> str:
+        return abs_url(self.arxiv_id)
+
+    @property
+    def pdf_url(self) -> str:
+        return pdf_url(self.arxiv_id)
+
+    def content_hash(self) -> str:
+        """A digest of everything stored, so that an unchanged re-ingest writes nothing."""
+        payload = orjson.dumps(
+            [
+                self.title,
+                self.abstract,
+                self.authors,
+                self.categories,
+                self.published_at.isoformat() if self.published_at else None,
+                self.updated_at.isoformat() if self.updated_at else None,
+                self.version,
+                self.announced_on.isoformat() if self.announced_on else None,
+                self.comments,
+                self.journal_ref,
+                self.doi,
+                self.license,
+                self.report_no,
+                self.submitter,
+                self.code_urls,
+                self.project_page,
+                self.ai_summary,
+                self.ai_keywords,
+                self.github_stars,
+            ]
+        )
+        return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+@dataclass(slots=True)
+class FeaturedRecord:
+    """A paper featured on a day's board (from Hugging Face, a curator or a submitter)."""
+
+    arxiv_id: str
+    day: date
+    submitted_by: str | None = None  # a username; None for an anonymous import
+    submitted_by_fullname: str | None = None
+    featured_at: datetime | None = None
+    upvotes: int = 0  # upvotes recorded by the source (Hugging Face's count), kept as a base
+    num_comments: int = 0
+    source: str = "curator"
+
+
+@dataclass(slots=True)
+class Malformed:
+    """A record a parser could not read: where it was and why. The rest of the input goes on."""
+
+    location: str  # "line 12", "entry 3", "record oai:arXiv.org:1234.5678"
+    reason: str
+
+
+# What a source yields: a paper, a featured entry, or a report of a malformed record.
+IngestItem = PaperRecord | FeaturedRecord | Malformed

@@ -1,0 +1,1 @@
+"""Sources parse into records (no database writes); one loader upserts them."""
