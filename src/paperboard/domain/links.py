@@ -11,6 +11,7 @@ _URL = re.compile(r"https?://[^\s<>\"'{}|\\^`\]\[]+", re.IGNORECASE)
 _BARE_CODE = re.compile(
     r"(?<![\w/.])(?:www\.)?(github\.com|gitlab\.com|codeberg\.org)/[\w.-]+/[\w.-]+", re.IGNORECASE
 )
+_BARE_HOSTS = ("github.com", "gitlab.com", "codeberg.org")
 _TRAILING = ".,;:)]}'\"!?"
 _PROJECT_HINT = re.compile(
     r"project\s+page|project\s+website|homepage|webpage|website|demo|github\.io", re.IGNORECASE
@@ -52,10 +53,16 @@ def find_links(*texts: str | None) -> tuple[list[str], str | None]:
     for text in texts:
         if not text:
             continue
+        lowered = text.lower()
+        has_url = "http" in lowered
+        has_bare = any(host in lowered for host in _BARE_HOSTS)
+        if not has_url and not has_bare:
+            continue  # most abstracts mention no link: skip the regular expressions
         # Undo arXiv's hard wraps inside URLs ("https://github.com/\nowner/repo").
-        joined = re.sub(r"(https?://\S*?/)\s*\n\s*", r"\1", text)
-        urls = [_clean(u) for u in _URL.findall(joined)]
-        urls += ["https://" + _clean(m.group(0)) for m in _BARE_CODE.finditer(joined)]
+        joined = re.sub(r"(https?://\S*?/)\s*\n\s*", r"\1", text) if has_url else text
+        urls = [_clean(u) for u in _URL.findall(joined)] if has_url else []
+        if has_bare:
+            urls += ["https://" + _clean(m.group(0)) for m in _BARE_CODE.finditer(joined)]
         for url in urls:
             repo = _code_repo(url)
             if repo:

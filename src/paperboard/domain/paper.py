@@ -10,6 +10,7 @@ from datetime import date, datetime
 import orjson
 
 from paperboard.domain.arxiv_id import abs_url, pdf_url
+from paperboard.domain.tex import detex_accents
 
 _SPACES = re.compile(r"[ \t]+")
 _LINE_WRAP = re.compile(r"\s*\n\s*")
@@ -18,6 +19,12 @@ _LINE_WRAP = re.compile(r"\s*\n\s*")
 def clean_title(title: str) -> str:
     """Titles arrive wrapped over lines with runs of spaces; store them on one line."""
     return _SPACES.sub(" ", _LINE_WRAP.sub(" ", title)).strip()
+
+
+def clean_authors(names: list[str]) -> list[str]:
+    """One space between words, TeX accents as Unicode, empty names dropped."""
+    cleaned = (_SPACES.sub(" ", detex_accents(name)).strip() for name in names)
+    return [name for name in cleaned if name]
 
 
 def clean_abstract(abstract: str) -> str:
@@ -31,6 +38,13 @@ def split_authors(authors: str) -> list[str]:
     if not text:
         return []
     # Parenthesised affiliations may contain commas and "and": cut them out first.
+    if "(" in text:
+        text = _without_parentheses(text)
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+|;\s*", text)
+    return clean_authors(parts)
+
+
+def _without_parentheses(text: str) -> str:
     depth = 0
     kept: list[str] = []
     for char in text:
@@ -40,9 +54,7 @@ def split_authors(authors: str) -> list[str]:
             depth -= 1
         elif depth == 0:
             kept.append(char)
-    text = "".join(kept)
-    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+|;\s*", text)
-    return [p.strip() for p in parts if p.strip()]
+    return "".join(kept)
 
 
 @dataclass(slots=True)
@@ -70,6 +82,8 @@ class PaperRecord:
     ai_summary: str | None = None
     ai_keywords: list[str] = field(default_factory=list)
     github_stars: int | None = None
+    # When paperboard first stored it (kept by export/import; not part of the content hash).
+    ingested_at: datetime | None = None
 
     @property
     def primary_category(self) -> str | None:

@@ -1,0 +1,225 @@
+"""Settings: declared once as data with help text, read from ``PAPERBOARD_*`` variables, validated.
+
+An invalid value stops the program with one line naming the variable (see ``SettingsError``).
+``docs/configuration.md`` is generated from ``SETTINGS`` (``paperboard config --markdown``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "PAPERBOARD_"
+DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value. ``str()`` is the one-line message shown to the user."""
+
+
+def _parse_bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected true/false (1/0, yes/no, on/off)")
+
+
+def _parse_int(minimum: int, maximum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value.strip())
+        if not minimum <= number <= maximum:
+            raise ValueError(f"expected a whole number from {minimum} to {maximum}")
+        return number
+
+    return parse
+
+
+def _parse_database_url(value: str) -> str:
+    scheme = urlsplit(value).scheme.split("+")[0]
+    if scheme not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError("expected sqlite:///path or postgresql://user:pass@host/db")
+    if scheme == "postgres":  # a common spelling that SQLAlchemy does not accept
+        value = "postgresql" + value[len("postgres") :]
+    return value
+
+
+def _parse_categories(value: str) -> tuple[str, ...]:
+    items = tuple(part for part in value.replace(",", " ").split() if part)
+    for item in items:
+        if not all(c.isalnum() or c in ".-" for c in item):
+            raise ValueError(f"not an arXiv category: {item!r}")
+    return items
+
+
+def _parse_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an http(s):// URL")
+    return value.rstrip("/")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # attribute name; the variable is PAPERBOARD_<NAME>
+    help: str
+    default: str | None
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "data_dir",
+        "Folder for the SQLite database, the vector index and caches. Created if missing.",
+        "./paperboard-data",
+        lambda v: Path(v).expanduser(),
+    ),
+    Setting(
+        "database_url",
+        "Database URL. Default: the SQLite file `paperboard.db` in the data dir. A "
+        "`postgresql://user:pass@host:5432/db` URL selects PostgreSQL (needs pgvector).",
+        None,
+        _parse_database_url,
+    ),
+    Setting(
+        "categories",
+        "arXiv categories to sync from arXiv (space or comma separated).",
+        " ".join(DEFAULT_CATEGORIES),
+        _parse_categories,
+    ),
+    Setting(
+        "sync_on_start",
+        "On `serve`, sync recent papers from arXiv and Hugging Face in the background.",
+        "true",
+        _parse_bool,
+    ),
+    Setting(
+        "sync_days",
+        "How many recent days the start-up sync fetches.",
+        "3",
+        _parse_int(1, 60),
+    ),
+    Setting(
+        "arxiv_api_url",
+        "arXiv API endpoint (Atom).",
+        "https://export.arxiv.org/api/query",
+        _parse_url,
+    ),
+    Setting(
+        "arxiv_oai_url",
+        "arXiv OAI-PMH endpoint.",
+        "https://oaipmh.arxiv.org/oai",
+        _parse_url,
+    ),
+    Setting(
+        "arxiv_rss_url",
+        "arXiv listing feeds base URL.",
+        "https://rss.arxiv.org/rss",
+        _parse_url,
+    ),
+    Setting(
+        "hf_api_url",
+        "Hugging Face API base URL for daily papers.",
+        "https://huggingface.co/api",
+        _parse_url,
+    ),
+    Setting(
+        "base_url",
+        "The public URL of this paperboard, used in links in emails and feeds.",
+        "http://127.0.0.1:8000",
+        _parse_url,
+    ),
+    Setting("host", "Address `serve` binds to.", "127.0.0.1"),
+    Setting("port", "Port `serve` listens on.", "8000", _parse_int(1, 65535)),
+    Setting("workers", "Web processes `serve` starts.", "1", _parse_int(1, 64)),
+    Setting(
+        "log_level",
+        "Logging level: debug, info, warning or error.",
+        "info",
+        lambda v: _choice(v, ("debug", "info", "warning", "error")),
+    ),
+)
+
+
+def _choice(value: str, allowed: tuple[str, ...]) -> str:
+    lowered = value.strip().lower()
+    if lowered not in allowed:
+        raise ValueError(f"expected one of {', '.join(allowed)}")
+    return lowered
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    categories: tuple[str, ...]
+    sync_on_start: bool
+    sync_days: int
+    arxiv_api_url: str
+    arxiv_oai_url: str
+    arxiv_rss_url: str
+    hf_api_url: str
+    base_url: str
+    host: str
+    port: int
+    workers: int
+    log_level: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate every setting from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env)
+        if raw is None:
+            raw = setting.default
+        if raw is None:
+            values[setting.name] = None
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise SettingsError(f"{setting.env}={raw!r} is invalid: {exc}") from None
+    values.update(overrides)
+    if values["database_url"] is None:
+        db_path = Path(values["data_dir"]).resolve() / "paperboard.db"
+        values["database_url"] = f"sqlite:///{db_path}"
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(
+        key for key in env if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in known
+    )
+    # Test-only and later-issue variables are tolerated; misspellings are listed, not fatal.
+    values["extra"] = {key: env[key] for key in unknown}
+    return Settings(**values)
+
+
+def settings_markdown() -> str:
+    """The configuration reference (docs/configuration.md) generated from ``SETTINGS``."""
+    lines = [
+        "# Configuration",
+        "",
+        "paperboard reads its settings once at start from environment variables. An invalid value",
+        "stops the program with a one-line error naming the variable.",
+        "",
+        "| variable | default | meaning |",
+        "| --- | --- | --- |",
+    ]
+    for setting in SETTINGS:
+        default = f"`{setting.default}`" if setting.default is not None else "(see meaning)"
+        lines.append(f"| `{setting.env}` | {default} | {setting.help} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,140 @@
+"""Papers: bulk upsert for ingest, look-ups and listings for the web and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from paperboard.domain.paper import PaperRecord
+from paperboard.storage.schema import papers
+
+# SQLite allows 32,766 bound parameters per statement; keep IN lists well below.
+MAX_IN_LIST = 1000
+
+_RECORD_COLUMNS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "published_at",
+    "updated_at",
+    "announced_on",
+    "comments",
+    "journal_ref",
+    "doi",
+    "license",
+    "report_no",
+    "submitter",
+    "code_urls",
+    "project_page",
+    "ai_summary",
+    "ai_keywords",
+    "github_stars",
+)
+
+
+def record_to_row(record: PaperRecord, now: datetime) -> dict[str, Any]:
+    row = {name: getattr(record, name) for name in _RECORD_COLUMNS}
+    row["categories"] = " ".join(record.categories)
+    row["primary_category"] = record.primary_category
+    row["content_hash"] = record.content_hash()
+    row["created_at"] = record.ingested_at or now
+    row["modified_at"] = now
+    return row
+
+
+def row_to_record(row: Row[Any] | dict[str, Any]) -> PaperRecord:
+    data = row._mapping if isinstance(row, Row) else row
+    values = {name: data[name] for name in _RECORD_COLUMNS}
+    values["categories"] = data["categories"].split() if data["categories"] else []
+    values["ingested_at"] = data["created_at"]
+    return PaperRecord(**values)
+
+
+def _chunks(items: Sequence[str], size: int = MAX_IN_LIST) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def hashes_for(connection: Connection, arxiv_ids: Sequence[str]) -> dict[str, str]:
+    """arxiv_id -> content hash, for those of ``arxiv_ids`` already stored."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(arxiv_ids):
+        query = select(papers.c.arxiv_id, papers.c.content_hash).where(papers.c.arxiv_id.in_(chunk))
+        found.update((key, value) for key, value in connection.execute(query))
+    return found
+
+
+def records_for(connection: Connection, arxiv_ids: Sequence[str]) -> dict[str, PaperRecord]:
+    found: dict[str, PaperRecord] = {}
+    for chunk in _chunks(arxiv_ids):
+        for row in connection.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))):
+            found[row.arxiv_id] = row_to_record(row)
+    return found
+
+
+def ids_for(connection: Connection, arxiv_ids: Sequence[str]) -> dict[str, int]:
+    """arxiv_id -> internal integer id, for those stored."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(arxiv_ids):
+        query = select(papers.c.arxiv_id, papers.c.id).where(papers.c.arxiv_id.in_(chunk))
+        found.update((key, value) for key, value in connection.execute(query))
+    return found
+
+
+def insert_records(connection: Connection, records: Iterable[PaperRecord], now: datetime) -> None:
+    rows = [record_to_row(record, now) for record in records]
+    if rows:
+        connection.execute(papers.insert(), rows)
+
+
+def update_records(connection: Connection, records: Iterable[PaperRecord], now: datetime) -> None:
+    from sqlalchemy import bindparam
+
+    rows = []
+    for record in records:
+        row = record_to_row(record, now)
+        del row["created_at"]  # first ingest time never changes
+        row["key"] = row.pop("arxiv_id")
+        rows.append(row)
+    if rows:
+        values = {name: bindparam(name) for name in rows[0] if name != "key"}
+        statement = update(papers).where(papers.c.arxiv_id == bindparam("key")).values(values)
+        connection.execute(statement, rows)
+
+
+def get_record(connection: Connection, arxiv_id: str) -> PaperRecord | None:
+    row = connection.execute(select(papers).where(papers.c.arxiv_id == arxiv_id)).first()
+    return row_to_record(row) if row else None
+
+
+def count(connection: Connection) -> int:
+    return connection.execute(select(func.count()).select_from(papers)).scalar_one()
+
+
+def newest(connection: Connection, *, limit: int = 30, offset: int = 0) -> list[PaperRecord]:
+    """Most recently published first (then most recently ingested)."""
+    query = (
+        select(papers)
+        .order_by(papers.c.published_at.desc().nulls_last(), papers.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [row_to_record(row) for row in connection.execute(query)]
+
+
+def iter_all(connection: Connection, batch_size: int = 2000) -> Iterator[PaperRecord]:
+    """Every paper in id order, fetched in key-set pages so memory stays flat."""
+    last_id = 0
+    while True:
+        query = select(papers).where(papers.c.id > last_id).order_by(papers.c.id).limit(batch_size)
+        rows = connection.execute(query).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row_to_record(row)
+        last_id = rows[-1].id
