@@ -59,7 +59,7 @@ def serve() -> Iterator[LocalServer]:
     server_state = LocalServer()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             request = Request(parts.path, dict(parse_qsl(parts.query)), dict(self.headers))
             server_state.requests.append(request)
@@ -78,7 +78,9 @@ def serve() -> Iterator[LocalServer]:
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server_state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server_state

@@ -201,7 +201,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         values["database_url"] = f"sqlite:///{db_path}"
     known = {f.name for f in fields(Settings)}
     unknown = sorted(
-        key for key in env if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in known
+        key
+        for key in env
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() not in known
     )
     # Test-only and later-issue variables are tolerated; misspellings are listed, not fatal.
     values["extra"] = {key: env[key] for key in unknown}

@@ -15,7 +15,9 @@ from paperboard import __version__
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"paperboard/{__version__} (self-hosted research paper hub; +https://github.com/paperboard)"
+USER_AGENT = (
+    f"paperboard/{__version__} (self-hosted research paper hub; +https://github.com/paperboard)"
+)
 # arXiv asks API clients for at most one request every 3 seconds.
 ARXIV_MIN_INTERVAL_S = 3.0
 DEFAULT_RETRIES = 4
@@ -102,7 +104,9 @@ class HttpFetcher:
                 content = response.content
                 if len(content) > MAX_RESPONSE_BYTES:
                     raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES} bytes")
-                return FetchResponse(str(response.url), response.status_code, content, response.headers)
+                return FetchResponse(
+                    str(response.url), response.status_code, content, response.headers
+                )
             if response is not None:
                 error = f"HTTP {response.status_code}"
             attempt += 1

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection
 
 from paperboard.domain.merge import merge_paper
 from paperboard.domain.paper import FeaturedRecord, IngestItem, Malformed, PaperRecord
@@ -56,8 +59,15 @@ ProgressCallback = Callable[[int, LoadReport], None]
 class Loader:
     """Accumulates records and writes them in batches. Use :func:`load` for the common case."""
 
-    def __init__(self, db: Database, *, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        after_flush: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
+        self.after_flush = after_flush
         self.batch_size = batch_size
         self.report = LoadReport()
         self._papers: dict[str, PaperRecord] = {}
@@ -90,8 +100,10 @@ class Loader:
         self.report.featured_unchanged += featured_counts[2]
         self._papers.clear()
         self._featured.clear()
+        if self.after_flush:
+            self.after_flush()
 
-    def _write_papers(self, connection, now: datetime) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    def _write_papers(self, connection: Connection, now: datetime) -> tuple[int, int, int]:
         if not self._papers:
             return (0, 0, 0)
         incoming = self._papers
@@ -115,11 +127,11 @@ class Loader:
         unchanged = len(incoming) - len(new) - len(changed)
         return (len(new), len(changed), unchanged)
 
-    def _write_featured(self, connection, now: datetime) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    def _write_featured(self, connection: Connection, now: datetime) -> tuple[int, int, int]:
         if not self._featured:
             return (0, 0, 0)
         paper_ids = paper_store.ids_for(connection, list({f.arxiv_id for f in self._featured}))
-        latest: dict[tuple, FeaturedRecord] = {}
+        latest: dict[tuple[date, int], FeaturedRecord] = {}
         for record in self._featured:
             paper_id = paper_ids.get(record.arxiv_id)
             if paper_id is None:
@@ -132,7 +144,9 @@ class Loader:
                 continue
             latest[(record.day, paper_id)] = record
         stored = featured_store.existing(connection, list(latest))
-        inserts, updates, unchanged = [], [], 0
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        unchanged = 0
         for key, record in latest.items():
             if key not in stored:
                 inserts.append(featured_store.row_for(record, key[1], now))
@@ -159,9 +173,13 @@ def load(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
+    after_flush: Callable[[], None] | None = None,
 ) -> LoadReport:
-    """Upsert every item; malformed ones are counted in the report, the rest is loaded."""
-    loader = Loader(db, batch_size=batch_size)
+    """Upsert every item; malformed ones are counted in the report, the rest is loaded.
+
+    ``after_flush`` runs after each committed batch (the keyword index catches up there).
+    """
+    loader = Loader(db, batch_size=batch_size, after_flush=after_flush)
     seen = 0
     for item in items:
         loader.add(item)

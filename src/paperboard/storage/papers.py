@@ -138,3 +138,36 @@ def iter_all(connection: Connection, batch_size: int = 2000) -> Iterator[PaperRe
         for row in rows:
             yield row_to_record(row)
         last_id = rows[-1].id
+
+
+def modified_since(
+    connection: Connection,
+    since: datetime | None,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Papers modified at or after ``since``, in (modified_at, id) order, after the key ``after``.
+
+    The keyword index uses it to catch up with the database.
+    """
+    from sqlalchemy import or_
+
+    query = select(
+        papers.c.id,
+        papers.c.title,
+        papers.c.abstract,
+        papers.c.authors,
+        papers.c.categories,
+        papers.c.modified_at,
+    )
+    if since is not None:
+        query = query.where(papers.c.modified_at >= since)
+    if after is not None:
+        # Written as a range on modified_at plus a filter, so that the index is used.
+        modified, last_id = after
+        query = query.where(
+            papers.c.modified_at >= modified,
+            or_(papers.c.modified_at > modified, papers.c.id > last_id),
+        )
+    query = query.order_by(papers.c.modified_at, papers.c.id).limit(limit)
+    return [dict(row._mapping) for row in connection.execute(query)]

@@ -54,6 +54,7 @@ papers = Table(
     Column("modified_at", UTCDateTime, nullable=False),
     Index("ix_papers_published_at", "published_at"),
     Index("ix_papers_created_at", "created_at"),
+    Index("ix_papers_modified_at", "modified_at", "id"),
     Index("ix_papers_announced_on", "announced_on"),
     Index("ix_papers_primary_category", "primary_category"),
 )

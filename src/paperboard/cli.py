@@ -1,0 +1,407 @@
+"""The command line: a thin layer that parses arguments, calls one library function, reports.
+
+Every command's help carries an example (``paperboard COMMAND --help``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from paperboard.config import SettingsError, load_settings, settings_markdown
+
+app = typer.Typer(
+    help="paperboard: a self-hostable home for research papers.\n\n"
+    "Example: paperboard ingest papers.jsonl.gz && paperboard serve",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+index_app = typer.Typer(help="The keyword index (embedded default).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(index_app, name="index")
+
+log = logging.getLogger("paperboard")
+
+# Exit statuses: 0 everything loaded, 1 some records skipped, 2 the command failed.
+EXIT_SKIPPED = 1
+EXIT_FAILED = 2
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_FAILED)
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from paperboard.runtime import open_runtime
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return open_runtime(settings)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (PAPERBOARD_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (PAPERBOARD_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Web processes (PAPERBOARD_WORKERS).")] = None,
+    sync: Annotated[
+        bool | None, typer.Option("--sync/--no-sync", help="Sync recent papers at start.")
+    ] = None,
+) -> None:
+    """Run the web app. On start it syncs recent papers in the background when online.
+
+    Example: paperboard serve --host 0.0.0.0 --port 8000
+    """
+    import uvicorn
+
+    from paperboard.jobs.sync import start_background_sync
+
+    runtime = _runtime()
+    settings = runtime.settings
+    if sync if sync is not None else settings.sync_on_start:
+        start_background_sync(runtime)
+    elif runtime.keyword_index is not None:
+        from paperboard.search.keyword import sync as sync_index
+
+        sync_index(runtime.db, runtime.keyword_index)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    typer.echo(f"paperboard is serving on http://{bind_host}:{bind_port}/")
+    uvicorn.run(
+        "paperboard.asgi:create_app_from_env",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+    )
+
+
+class _Progress:
+    """A progress bar on a terminal (count, rate, ETA); plain log lines otherwise."""
+
+    LOG_EVERY_S = 5.0
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.started = time.monotonic()
+        self.last_log = 0.0
+        self.bar = None
+        if sys.stderr.isatty():
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.bar = Progress(
+                TextColumn("ingest"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]:>8} papers/s"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self.task = self.bar.add_task("ingest", total=total, rate="")
+            self.bar.start()
+
+    def __call__(self, seen: int, report: object) -> None:
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        rate = seen / elapsed
+        if self.bar is not None:
+            self.bar.update(self.task, completed=seen, rate=f"{rate:,.0f}")
+        elif time.monotonic() - self.last_log >= self.LOG_EVERY_S:
+            self.last_log = time.monotonic()
+            eta = ""
+            if self.total and rate:
+                eta = f", ETA {max(self.total - seen, 0) / rate:,.0f}s"
+            log.info("ingest: %s records, %s/s%s", f"{seen:,}", f"{rate:,.0f}", eta)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+def ingest(
+    source: Annotated[str, typer.Argument(help="A file path or a live source (see below).")],
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 2000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Load papers from a file or a live source. Re-running changes nothing.
+
+    SOURCE is a file (format detected: arXiv snapshot JSON lines or .gz, arXiv API Atom, OAI-PMH
+    XML, arXiv RSS/Atom listing, Hugging Face daily-papers JSON, paperboard export) or one of:
+    arxiv:CAT[,CAT...][@FROM[..TO]], arxiv-id:ID[,ID...], arxiv-oai[:SET][@FROM[..TO]],
+    arxiv-rss:CAT[+CAT...], hf-daily[:DAY[..DAY]].
+
+    Exit status: 0 all loaded, 1 some records were malformed and skipped, 2 failure.
+
+    Example: paperboard ingest arxiv-metadata-oai-snapshot.json.gz
+    """
+    from paperboard.ingest.errors import SourceError
+    from paperboard.ingest.http import FetchError, HttpFetcher
+    from paperboard.ingest.service import ingest as run_ingest
+    from paperboard.ingest.sources import SourceSyntaxError, open_source, parse_source
+
+    runtime = _runtime()
+    try:
+        spec = parse_source(source, sync_days=runtime.settings.sync_days)
+    except SourceSyntaxError as exc:
+        raise _fail(str(exc)) from None
+    total = _estimate_records(spec.path) if spec.path else None
+    progress = _Progress(total)
+    fetcher = HttpFetcher()
+    started = time.monotonic()
+    try:
+        items = open_source(spec, runtime.settings, fetcher)
+        report = run_ingest(
+            runtime.db,
+            items,
+            keyword_index=runtime.keyword_index,
+            batch_size=batch_size,
+            progress=progress,
+        )
+    except (SourceError, FetchError, RuntimeError) as exc:
+        progress.close()
+        raise _fail(f"{source}: {exc} (batches committed before this stay loaded)") from None
+    except KeyboardInterrupt:
+        progress.close()
+        typer.echo("interrupted: committed batches are kept; run again to complete", err=True)
+        raise typer.Exit(130) from None
+    finally:
+        fetcher.close()
+        runtime.close()
+    progress.close()
+    elapsed = time.monotonic() - started
+    for bad in report.malformed[:20]:
+        typer.echo(f"skipped {bad.location}: {bad.reason}", err=True)
+    if report.skipped > 20:
+        typer.echo(f"... and {report.skipped - 20} more skipped", err=True)
+    summary = report.as_dict() | {"seconds": round(elapsed, 2)}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        rate = report.papers_seen / max(elapsed, 1e-9)
+        typer.echo(
+            f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged papers; "
+            f"{report.featured_new} new / {report.featured_changed} changed featured entries; "
+            f"{report.skipped} skipped ({elapsed:.1f}s, {rate:,.0f} papers/s)"
+        )
+    if report.skipped:
+        raise typer.Exit(EXIT_SKIPPED)
+
+
+def _estimate_records(path: Path) -> int | None:
+    """Guess a snapshot's line count from its size and its first lines (for the ETA)."""
+    from paperboard.ingest.snapshot import GZIP_MAGIC
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            is_gzip = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if is_gzip else raw
+            lines = 0
+            for _ in range(2000):
+                if not stream.readline():
+                    return lines
+                lines += 1
+            consumed = raw.tell()
+        return int(size / max(consumed, 1) * lines)
+    except OSError:
+        return None
+
+
+@app.command()
+def feature(
+    arxiv_ids: Annotated[list[str], typer.Argument(help="arXiv ids or URLs.")],
+    day: Annotated[
+        str | None, typer.Option("--date", help="The board day, YYYY-MM-DD (default: today).")
+    ] = None,
+    by: Annotated[str | None, typer.Option(help="Curator name shown as submitter.")] = None,
+) -> None:
+    """Feature papers on a day's board (fetching unknown ones from arXiv).
+
+    Example: paperboard feature --date 2026-11-20 2411.01234 2411.04321
+    """
+    from paperboard.domain.arxiv_id import InvalidArxivId
+    from paperboard.ingest.errors import SourceError
+    from paperboard.ingest.featuring import FeatureError, feature_papers
+    from paperboard.ingest.http import FetchError, HttpFetcher
+
+    try:
+        board_day = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    except ValueError:
+        raise _fail(f"--date {day!r} is not YYYY-MM-DD") from None
+    runtime = _runtime()
+    fetcher = HttpFetcher()
+    try:
+        report = feature_papers(runtime, fetcher, arxiv_ids, board_day, curator=by)
+    except (InvalidArxivId, FeatureError, SourceError, FetchError) as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        fetcher.close()
+        runtime.close()
+    typer.echo(
+        f"featured on {board_day}: {report.featured_new} new, "
+        f"{report.featured_unchanged + report.featured_changed} already there"
+    )
+
+
+@app.command("export")
+def export_command(
+    output: Annotated[
+        Path, typer.Argument(help="File to write (.gz compresses), or - for stdout.")
+    ],
+) -> None:
+    """Export every paper and featured entry as JSON lines (lossless; see `import`).
+
+    Example: paperboard export backup.jsonl.gz
+    """
+    from paperboard.ingest.export import write_export
+
+    runtime = _runtime()
+    try:
+        if str(output) == "-":
+            counts = write_export(runtime.db, sys.stdout.buffer)
+        else:
+            temporary = output.with_name(output.name + ".partial")
+            opener = gzip.open if output.suffix == ".gz" else open
+            with opener(temporary, "wb") as stream:  # type: ignore[operator]
+                counts = write_export(runtime.db, stream)
+            temporary.replace(output)  # never leave a half-written export under the real name
+    finally:
+        runtime.close()
+    typer.echo(f"exported {counts.papers} papers, {counts.featured} featured entries", err=True)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[
+        Path, typer.Argument(help="A file written by `paperboard export`.", exists=True)
+    ],
+) -> None:
+    """Import a paperboard export (re-importing changes nothing).
+
+    Example: paperboard import backup.jsonl.gz
+    """
+    ingest(str(path))
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Counts of what is stored.
+
+    Example: paperboard stats --json
+    """
+    from paperboard.stats import collect_stats
+
+    runtime = _runtime()
+    try:
+        result = collect_stats(runtime)
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>20}: {value}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically on every start).
+
+    Example: PAPERBOARD_DATABASE_URL=postgresql://pb@localhost/pb paperboard db upgrade
+    """
+    from paperboard.storage import migrate
+
+    runtime = _runtime()
+    try:
+        revision = migrate.current_revision(runtime.db.engine)
+    finally:
+        runtime.close()
+    typer.echo(f"database at revision {revision}")
+
+
+@index_app.command("sync")
+def index_sync() -> None:
+    """Index papers the keyword index has not seen yet.
+
+    Example: paperboard index sync
+    """
+    _index_command(rebuild=False)
+
+
+@index_app.command("rebuild")
+def index_rebuild() -> None:
+    """Drop and rebuild the keyword index from the database.
+
+    Example: paperboard index rebuild
+    """
+    _index_command(rebuild=True)
+
+
+def _index_command(*, rebuild: bool) -> None:
+    from paperboard.search import keyword
+
+    runtime = _runtime()
+    try:
+        if runtime.keyword_index is None:
+            typer.echo("PostgreSQL keeps its keyword index itself: nothing to do")
+            return
+        action = keyword.rebuild if rebuild else keyword.sync
+        count = action(runtime.db, runtime.keyword_index)
+    finally:
+        runtime.close()
+    typer.echo(f"indexed {count} papers")
+
+
+@app.command()
+def config(
+    markdown: Annotated[bool, typer.Option(help="Print the reference as Markdown.")] = False,
+) -> None:
+    """Show the settings in effect (or the configuration reference).
+
+    Example: paperboard config --markdown > docs/configuration.md
+    """
+    if markdown:
+        typer.echo(settings_markdown(), nl=False)
+        return
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    for key, value in vars(settings).items():
+        typer.echo(f"{key}: {value}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

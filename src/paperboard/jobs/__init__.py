@@ -1,0 +1,1 @@
+"""Background work: syncing live sources, keeping indexes in step."""

@@ -1,0 +1,1 @@
+"""Search: the keyword index (tantivy on the embedded default, tsvector on PostgreSQL)."""

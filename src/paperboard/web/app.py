@@ -1,0 +1,58 @@
+"""The application factory. Everything a request needs hangs off ``app.state``; no globals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+
+from paperboard.config import Settings
+from paperboard.storage import papers as paper_store
+from paperboard.storage.database import Database
+from paperboard.web import errors, pages
+from paperboard.web.deps import get_db
+from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
+
+log = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start-up and shut-down of background work (sync, scheduler) as later issues add it.
+
+    The database is not closed here: whoever created it and passed it to ``create_app`` owns it.
+    """
+    yield
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    app = FastAPI(
+        title=SITE_NAME,
+        summary="Daily research papers: boards, paper pages and a Hugging Face-compatible API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.templates = create_templates(settings)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
+    def healthz(db: Annotated[Database, Depends(get_db)]) -> JSONResponse:
+        """For uptime checks: 200 and the paper count; 503 without a database."""
+        try:
+            with db.read() as connection:
+                papers = paper_store.count(connection)
+        except SQLAlchemyError:
+            log.exception("health check: database unavailable")
+            return JSONResponse({"status": "error", "papers": None}, status_code=503)
+        return JSONResponse({"status": "ok", "papers": papers})
+
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,16 @@
+"""Request dependencies: what handlers get from the app that created them (no module globals)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from paperboard.config import Settings
+from paperboard.storage.database import Database
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
