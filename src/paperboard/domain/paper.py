@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 
 import orjson
@@ -96,6 +96,11 @@ class PaperRecord:
     @property
     def pdf_url(self) -> str:
         return pdf_url(self.arxiv_id)
+
+    def __reduce__(self) -> tuple[type[PaperRecord], tuple[object, ...]]:
+        # Pickled between the parser process and the writer: positional arguments unpickle
+        # several times faster than the default slots state.
+        return (PaperRecord, tuple(getattr(self, f.name) for f in fields(self)))
 
     def content_hash(self) -> str:
         """A digest of everything stored, so that an unchanged re-ingest writes nothing."""

@@ -108,12 +108,13 @@ class Loader:
             return (0, 0, 0)
         incoming = self._papers
         stored_hashes = paper_store.hashes_for(connection, list(incoming))
+        hashes = {arxiv_id: record.content_hash() for arxiv_id, record in incoming.items()}
         new = [record for arxiv_id, record in incoming.items() if arxiv_id not in stored_hashes]
         # Fast path: a record whose hash equals the stored one changes nothing.
         maybe_changed = [
             arxiv_id
             for arxiv_id, stored_hash in stored_hashes.items()
-            if incoming[arxiv_id].content_hash() != stored_hash
+            if hashes[arxiv_id] != stored_hash
         ]
         changed: list[PaperRecord] = []
         if maybe_changed:
@@ -122,7 +123,7 @@ class Loader:
                 merged = merge_paper(stored[arxiv_id], incoming[arxiv_id])
                 if merged.content_hash() != stored_hashes[arxiv_id]:
                     changed.append(merged)
-        paper_store.insert_records(connection, new, now)
+        paper_store.insert_records(connection, new, now, hashes)
         paper_store.update_records(connection, changed, now)
         unchanged = len(incoming) - len(new) - len(changed)
         return (len(new), len(changed), unchanged)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from paperboard.domain.paper import IngestItem
 from paperboard.ingest.loader import DEFAULT_BATCH_SIZE, LoadReport, ProgressCallback, load
 from paperboard.search.keyword import KeywordIndex, sync
 
-# tantivy commits are costly (segment files, fsync): commit the index every this many batches.
-INDEX_COMMIT_EVERY_BATCHES = 10
+# tantivy commits are costly (~0.6 s: segment files, fsync): commit the index at most this
+# often during a long ingest, and at its end. Uncommitted work is redone by the next sync.
+INDEX_COMMIT_INTERVAL_S = 30.0
 
 
 def ingest(
@@ -24,13 +26,16 @@ def ingest(
     from paperboard.storage.database import Database
 
     assert isinstance(db, Database)
-    batches = 0
+    last_commit = time.monotonic()
 
     def after_flush() -> None:
-        nonlocal batches
-        batches += 1
-        if keyword_index is not None:
-            sync(db, keyword_index, commit=batches % INDEX_COMMIT_EVERY_BATCHES == 0)
+        nonlocal last_commit
+        if keyword_index is None:
+            return
+        due = time.monotonic() - last_commit >= INDEX_COMMIT_INTERVAL_S
+        sync(db, keyword_index, commit=due)
+        if due:
+            last_commit = time.monotonic()
 
     try:
         return load(db, items, batch_size=batch_size, progress=progress, after_flush=after_flush)

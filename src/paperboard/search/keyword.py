@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SYNC_FILE = "paperboard-sync.json"
-WRITER_HEAP_BYTES = 128 * 1024 * 1024
+WRITER_HEAP_BYTES = 256 * 1024 * 1024
 SYNC_BATCH = 5000
 # Clocks can step back a little between processes; re-reading a second of overlap is cheap.
 WATERMARK_OVERLAP = timedelta(seconds=1)
@@ -41,7 +41,7 @@ class IndexDoc:
     id: int
     title: str
     abstract: str
-    authors: list[str]
+    authors: str  # names in any text form (the loader passes the stored JSON list)
     categories: list[str]
 
 
@@ -50,7 +50,6 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("id", stored=True, indexed=True, fast=True)
     # One combined title+abstract field scored best on real queries here (DESIGN.md §4).
     builder.add_text_field("text", stored=False, tokenizer_name="en_stem")
-    builder.add_text_field("title", stored=False, tokenizer_name="en_stem")
     builder.add_text_field("authors", stored=False, tokenizer_name="default")
     builder.add_text_field("category", stored=False, tokenizer_name="raw")
     return builder.build()
@@ -133,8 +132,7 @@ class KeywordIndex:
                 tantivy.Document(
                     id=doc.id,
                     text=f"{doc.title}\n{doc.abstract}",
-                    title=doc.title,
-                    authors=" ; ".join(doc.authors),
+                    authors=doc.authors,
                     category=doc.categories,
                 )
             )
@@ -173,7 +171,7 @@ class KeywordIndex:
         words = [word.lower() for word in _WORD.findall(text)][:64]
         if not words:
             return []
-        query = self.index.parse_query(" ".join(words), ["text", "title", "authors"])
+        query = self.index.parse_query(" ".join(words), ["text", "authors"])
         self.index.reload()
         searcher = self.index.searcher()
         hits = searcher.search(query, limit).hits
@@ -186,7 +184,7 @@ def _docs(rows: list[dict[str, Any]]) -> list[IndexDoc]:
             id=row["id"],
             title=row["title"],
             abstract=row["abstract"],
-            authors=row["authors"],
+            authors=row["authors_text"],
             categories=row["categories"].split(),
         )
         for row in rows
