@@ -13,4 +13,4 @@ from paperboard.web.app import create_app
 
 def create_app_from_env() -> FastAPI:
     runtime = open_runtime()
-    return create_app(runtime.settings, runtime.db)
+    return create_app(runtime.settings, runtime.db, runtime.keyword_index)

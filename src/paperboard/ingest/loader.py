@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from paperboard.domain.merge import merge_paper
 from paperboard.domain.paper import FeaturedRecord, IngestItem, Malformed, PaperRecord
+from paperboard.storage import board as board_store
 from paperboard.storage import featured as featured_store
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
@@ -165,6 +166,10 @@ class Loader:
                 )
         featured_store.insert(connection, inserts)
         featured_store.update_counts(connection, updates)
+        if inserts or updates:
+            touched = {row["paper_id"] for row in inserts}
+            touched |= {key[1] for key, record in latest.items() if key in stored}
+            board_store.refresh_counters(connection, sorted(touched))
         return (len(inserts), len(updates), unchanged)
 
 

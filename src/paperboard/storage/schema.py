@@ -50,6 +50,10 @@ papers = Table(
     Column("ai_keywords", JSONList, nullable=False),
     Column("github_stars", Integer),
     Column("content_hash", String(32), nullable=False),
+    # Counters kept by the storage layer (refresh_counters) so boards sort without joins:
+    # upvotes imported from Hugging Face plus local votes; comments likewise.
+    Column("upvotes", Integer, nullable=False, server_default="0"),
+    Column("num_comments", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Index("ix_papers_published_at", "published_at"),
@@ -75,6 +79,7 @@ featured = Table(
     Column("imported_comments", Integer, nullable=False, default=0),
     UniqueConstraint("day", "paper_id", name="uq_featured_day_paper"),
     Index("ix_featured_paper_id", "paper_id"),
+    Index("ix_featured_featured_at", "featured_at"),
 )
 
 ingest_state = Table(

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
 from paperboard.config import Settings
+from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 from paperboard.web import errors, pages
@@ -31,7 +32,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(settings: Settings, db: Database) -> FastAPI:
+def create_app(
+    settings: Settings, db: Database, keyword_index: KeywordIndex | None = None
+) -> FastAPI:
     app = FastAPI(
         title=SITE_NAME,
         summary="Daily research papers: boards, paper pages and a Hugging Face-compatible API.",
@@ -39,6 +42,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.keyword_index = keyword_index
     app.state.templates = create_templates(settings)
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from paperboard.config import Settings
+from paperboard.search.keyword import KeywordIndex
 from paperboard.storage.database import Database
 
 
@@ -14,3 +15,7 @@ def get_db(request: Request) -> Database:
 
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_keyword_index(request: Request) -> KeywordIndex | None:
+    return request.app.state.keyword_index

@@ -1,0 +1,148 @@
+"""Board queries: featured entries of a period, trending candidates, day navigation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from paperboard.domain.paper import PaperRecord
+from paperboard.storage.papers import row_to_record
+from paperboard.storage.schema import featured, papers
+
+
+@dataclass(frozen=True, slots=True)
+class BoardEntry:
+    """A featured paper as a board shows it."""
+
+    paper: PaperRecord
+    paper_id: int
+    day: date
+    featured_at: datetime
+    featured_by: str | None
+    featured_by_fullname: str | None
+    source: str
+    upvotes: int
+    num_comments: int
+
+    @property
+    def published_at(self) -> datetime | None:
+        return self.paper.published_at
+
+
+_ENTRY_COLUMNS = (
+    featured.c.day,
+    featured.c.featured_at,
+    featured.c.featured_by,
+    featured.c.featured_by_fullname,
+    featured.c.source,
+)
+
+
+def _entry(row: Any) -> BoardEntry:
+    data = row._mapping
+    return BoardEntry(
+        paper=row_to_record(data),
+        paper_id=data["id"],
+        day=data["day"],
+        featured_at=data["featured_at"],
+        featured_by=data["featured_by"],
+        featured_by_fullname=data["featured_by_fullname"],
+        source=data["source"],
+        upvotes=data["upvotes"],
+        num_comments=data["num_comments"],
+    )
+
+
+def entries_between(
+    connection: Connection, start: date, end: date, *, submitter: str | None = None
+) -> list[BoardEntry]:
+    """Featured entries with start <= day <= end; a paper featured twice appears once
+    (its first day in the period). Unsorted: ranking is the domain's job."""
+    query = (
+        select(papers, *_ENTRY_COLUMNS)
+        .join(featured, featured.c.paper_id == papers.c.id)
+        .where(featured.c.day >= start, featured.c.day <= end)
+        .order_by(featured.c.day)
+    )
+    if submitter is not None:
+        query = query.where(featured.c.featured_by == submitter)
+    seen: dict[int, BoardEntry] = {}
+    for row in connection.execute(query):
+        if row.id not in seen:
+            seen[row.id] = _entry(row)
+    return list(seen.values())
+
+
+def entries_featured_since(connection: Connection, since: datetime) -> list[BoardEntry]:
+    """Entries featured at or after ``since`` (trending candidates), one per paper (latest)."""
+    query = (
+        select(papers, *_ENTRY_COLUMNS)
+        .join(featured, featured.c.paper_id == papers.c.id)
+        .where(featured.c.featured_at >= since)
+        .order_by(featured.c.featured_at)
+    )
+    latest: dict[int, BoardEntry] = {}
+    for row in connection.execute(query):
+        latest[row.id] = _entry(row)
+    return list(latest.values())
+
+
+def latest_day(connection: Connection, on_or_before: date | None = None) -> date | None:
+    query = select(func.max(featured.c.day))
+    if on_or_before is not None:
+        query = query.where(featured.c.day <= on_or_before)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def latest_featured_at(connection: Connection) -> datetime | None:
+    query = select(featured.c.featured_at).order_by(featured.c.featured_at.desc()).limit(1)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def day_before(connection: Connection, day: date) -> date | None:
+    query = select(func.max(featured.c.day)).where(featured.c.day < day)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def day_after(connection: Connection, day: date) -> date | None:
+    query = select(func.min(featured.c.day)).where(featured.c.day > day)
+    return connection.execute(query).scalar_one_or_none()
+
+
+def days_with_entries(connection: Connection, start: date, end: date) -> dict[date, int]:
+    """day -> number of featured papers, for a calendar."""
+    query = (
+        select(featured.c.day, func.count())
+        .where(featured.c.day >= start, featured.c.day <= end)
+        .group_by(featured.c.day)
+    )
+    return {day: count for day, count in connection.execute(query)}
+
+
+def featured_days_of(connection: Connection, paper_id: int) -> list[date]:
+    query = select(featured.c.day).where(featured.c.paper_id == paper_id).order_by(featured.c.day)
+    return [day for (day,) in connection.execute(query)]
+
+
+def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
+    """Recompute the upvote and comment counters of these papers from their sources."""
+    for start in range(0, len(paper_ids), 500):
+        chunk = paper_ids[start : start + 500]
+        imported_upvotes = (
+            select(func.coalesce(func.max(featured.c.imported_upvotes), 0))
+            .where(featured.c.paper_id == papers.c.id)
+            .scalar_subquery()
+        )
+        imported_comments = (
+            select(func.coalesce(func.max(featured.c.imported_comments), 0))
+            .where(featured.c.paper_id == papers.c.id)
+            .scalar_subquery()
+        )
+        connection.execute(
+            update(papers)
+            .where(papers.c.id.in_(chunk))
+            .values(upvotes=imported_upvotes, num_comments=imported_comments)
+        )
