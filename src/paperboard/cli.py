@@ -182,7 +182,7 @@ def ingest(
             batch_size=batch_size,
             progress=progress,
         )
-    except (SourceError, FetchError, RuntimeError) as exc:
+    except (SourceError, FetchError, RuntimeError, OSError) as exc:
         progress.close()
         raise _fail(f"{source}: {exc} (batches committed before this stay loaded)") from None
     except KeyboardInterrupt:

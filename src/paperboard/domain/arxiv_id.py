@@ -11,10 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NEW_STYLE = re.compile(r"(?P<base>(?P<yymm>\d{4})\.(?P<num>\d{4,5}))(?:v(?P<version>\d+))?")
+# ASCII digits only (re.ASCII): full-width or Arabic-Indic digits would make a second row for
+# the same paper. Versions have at most 4 digits (they fit every integer column).
+_NEW_STYLE = re.compile(
+    r"(?P<base>(?P<yymm>\d{4})\.(?P<num>\d{4,5}))(?:v(?P<version>\d{1,4}))?", re.ASCII
+)
 _OLD_STYLE = re.compile(
     r"(?P<base>(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.(?P<subj>[A-Za-z]{2}))?/(?P<yymm>\d{4})(?P<num>\d{3}))"
-    r"(?:v(?P<version>\d+))?"
+    r"(?:v(?P<version>\d{1,4}))?",
+    re.ASCII,
 )
 # Prefixes people paste: URLs of abstract/PDF/HTML pages, "arXiv:" labels, OAI identifiers.
 _PREFIX = re.compile(

@@ -34,6 +34,14 @@ def _is_empty(value: object) -> bool:
     return value is None or value == "" or value == []
 
 
+def _union_ignoring_case(first: list[str], second: list[str]) -> list[str]:
+    # GitHub owner/repo names are case-insensitive: one repository, one link.
+    seen: dict[str, str] = {}
+    for url in [*first, *second]:
+        seen.setdefault(url.lower(), url)
+    return list(seen.values())
+
+
 def merge_paper(stored: PaperRecord, incoming: PaperRecord) -> PaperRecord:
     """The record to store when ``incoming`` arrives for a paper already ``stored``.
 
@@ -47,7 +55,10 @@ def merge_paper(stored: PaperRecord, incoming: PaperRecord) -> PaperRecord:
     for name in _FILLABLE:
         if _is_empty(getattr(merged, name)) and not _is_empty(getattr(older, name)):
             setattr(merged, name, getattr(older, name))
-    merged.code_urls = list(dict.fromkeys([*newer.code_urls, *older.code_urls]))
+    merged.code_urls = _union_ignoring_case(newer.code_urls, older.code_urls)
+    merged.authors = list(merged.authors)
+    merged.categories = list(merged.categories)
+    merged.ai_keywords = list(merged.ai_keywords)
     merged.published_at = _earliest(stored.published_at, incoming.published_at)
     merged.updated_at = _latest(stored.updated_at, incoming.updated_at)
     merged.announced_on = _earliest(stored.announced_on, incoming.announced_on)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import orjson
 
@@ -54,7 +54,13 @@ def _without_parentheses(text: str) -> str:
             depth -= 1
         elif depth == 0:
             kept.append(char)
-    return "".join(kept)
+    # An unclosed "(" would swallow every later name: keep the text as it was instead.
+    return "".join(kept) if depth == 0 else text
+
+
+def _utc_iso(moment: datetime | None) -> str | None:
+    # The same instant hashes the same whatever offset a source wrote it in.
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 @dataclass(slots=True)
@@ -69,7 +75,7 @@ class PaperRecord:
     published_at: datetime | None = None  # first version's date (UTC)
     updated_at: datetime | None = None  # latest version's date (UTC)
     version: int = 1
-    announced_on: date | None = None  # the day arXiv listed it (snapshot's update_date, RSS)
+    announced_on: date | None = None  # the day arXiv listed it (from the RSS listing)
     comments: str | None = None
     journal_ref: str | None = None
     doi: str | None = None
@@ -110,8 +116,8 @@ class PaperRecord:
                 self.abstract,
                 self.authors,
                 self.categories,
-                self.published_at.isoformat() if self.published_at else None,
-                self.updated_at.isoformat() if self.updated_at else None,
+                _utc_iso(self.published_at),
+                _utc_iso(self.updated_at),
                 self.version,
                 self.announced_on.isoformat() if self.announced_on else None,
                 self.comments,

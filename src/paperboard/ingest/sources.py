@@ -80,7 +80,13 @@ def parse_source(text: str, *, sync_days: int = 3) -> SourceSpec:
     text = text.strip()
     if not text:
         raise SourceSyntaxError("empty SOURCE")
-    if Path(text).exists():
+    try:
+        is_path = Path(text).exists()
+    except OSError:  # e.g. a long arxiv-id: list is too long to be a file name
+        is_path = False
+    if is_path:
+        if Path(text).is_dir():
+            raise SourceSyntaxError(f"{text} is a folder: name a file")
         return SourceSpec("file", path=Path(text))
     kind, _, rest = text.partition(":")
     if kind == "arxiv":

@@ -140,6 +140,10 @@ class KeywordIndex:
     def commit(self) -> None:
         if self._writer is None or self._pending is None:
             return
+        # max_id is recorded before the commit (a too-high max_id only costs needless deletes
+        # later), the watermark after it (a too-low watermark only costs re-indexing): a crash
+        # between the two can neither duplicate nor lose a paper.
+        self._write_state(self.committed_watermark)
         self._writer.commit()
         self._write_state(self._pending)
         self._pending = None

@@ -26,7 +26,7 @@ def existing(
             featured.c.imported_upvotes,
             featured.c.imported_comments,
         ).where(tuple_(featured.c.day, featured.c.paper_id).in_(chunk))
-        for day, paper_id, row_id, upvotes, comments in connection.execute(query).tuples():
+        for day, paper_id, row_id, upvotes, comments in connection.execute(query):
             found[(day, paper_id)] = (row_id, upvotes, comments)
     return found
 

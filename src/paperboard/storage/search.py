@@ -30,7 +30,10 @@ def postgres_keyword_search(connection: Connection, text: str, limit: int) -> li
     if not words:
         return []
     # OR of the words, built from plain words only: user text never reaches the tsquery parser.
-    tsquery = func.to_tsquery("english", " | ".join(words))
+    # Authors are indexed unstemmed ('simple'), titles and abstracts stemmed ('english'): ask
+    # both ways so that "Jones" finds an author and "models" finds "model".
+    terms = " | ".join(words)
+    tsquery = func.to_tsquery("english", terms).op("||")(func.to_tsquery("simple", terms))
     vector = literal_column("search_vector")
     candidates = (
         select(papers.c.id, vector.label("sv"))
