@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 	$(BIN)/paperboard serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-test
+	scripts/ensure-chromium
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-test

@@ -1,4 +1,6 @@
-"""The web app's first pages (newest papers, paper page, health, error pages) and its helpers."""
+"""The web app's first pages (newest papers, paper page, health, error pages) and its helpers.
+
+Boards, trending and the paper page's board extras are in tests/test_pages.py."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from paperboard.web.format import (
     url_label,
 )
 from paperboard.web.pagination import MAX_PAGE, PER_PAGE, Pager, parse_page
+from paperboard.web.response_cache import ResponseCache
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Site:
 def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
     app = create_app(load_settings({}, data_dir=tmp_path), db)
+    # Pages render afresh on every request (tests/test_pages.py covers the response cache).
+    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
     # raise_server_exceptions=False: see the 500 page a visitor would get, not the exception.
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Site(db, app, client)
@@ -146,34 +151,39 @@ def test_pagination(site: Site) -> None:
             for n in range(1, total + 1)
         )
     )
-    first = site.client.get("/").text
+    first = site.client.get("/papers/new").text
     titles = card_titles(first)
     assert len(titles) == PER_PAGE
     assert titles[0] == f"Paper number {total}"
-    assert 'rel="next" href="/?page=2"' in first
+    assert 'rel="next" href="/papers/new?page=2"' in first
     assert 'rel="prev"' not in first
 
-    second = site.client.get("/?page=2").text
+    second = site.client.get("/papers/new?page=2").text
     assert card_titles(second)[0] == f"Paper number {total - PER_PAGE}"
-    assert 'rel="prev" href="/"' in second
-    assert 'rel="next" href="/?page=3"' in second
+    assert 'rel="prev" href="/papers/new"' in second
+    assert 'rel="next" href="/papers/new?page=3"' in second
 
-    last = site.client.get("/?page=3")
+    last = site.client.get("/papers/new?page=3")
     assert last.status_code == 200
     assert card_titles(last.text) == [f"Paper number {n}" for n in range(5, 0, -1)]
     assert 'rel="next"' not in last.text
-    assert 'rel="prev" href="/?page=2"' in last.text
+    assert 'rel="prev" href="/papers/new?page=2"' in last.text
 
-    beyond = site.client.get("/?page=4")
+    beyond = site.client.get("/papers/new?page=4")
     assert beyond.status_code == 404
     assert "There is no page 4" in beyond.text
+
+    # The home page (nothing featured yet) shows the first page and continues on /papers/new.
+    home = site.client.get("/").text
+    assert card_titles(home) == titles
+    assert 'href="/papers/new?page=2"' in home
 
 
 @pytest.mark.parametrize(
     "raw", ["0", "-1", "abc", "1.5", "1e3", " ", "٣", "99999999999999999999", str(MAX_PAGE + 1)]
 )
 def test_bad_page_is_a_designed_400(site: Site, raw: str) -> None:
-    response = site.client.get("/", params={"page": raw})
+    response = site.client.get("/papers/new", params={"page": raw})
     assert response.status_code == 400
     assert "text/html" in response.headers["content-type"]
     assert "No such page" in response.text

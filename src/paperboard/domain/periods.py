@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$", re.ASCII)
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 # Boards before arXiv existed, or far in the future, are mistakes, not empty boards.
 MIN_YEAR = 1991
 MAX_YEAR = 2100

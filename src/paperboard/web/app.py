@@ -16,7 +16,7 @@ from paperboard.config import Settings
 from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
-from paperboard.web import errors, pages
+from paperboard.web import api, errors, feeds, pages
 from paperboard.web.deps import get_db
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
@@ -58,5 +58,8 @@ def create_app(
             return JSONResponse({"status": "error", "papers": None}, status_code=503)
         return JSONResponse({"status": "ok", "papers": papers})
 
+    # Before pages: its /papers/{arxiv_id:path} catch-all would take /papers/{id}.md.
+    app.include_router(api.router)
+    app.include_router(feeds.router)
     app.include_router(pages.router)
     return app

@@ -56,6 +56,12 @@ def create_templates(settings: Settings) -> Jinja2Templates:
         safe_url=fmt.safe_url,
         url_label=fmt.url_label,
         doi_url=fmt.doi_url,
+        tex=fmt.render_tex,
+        tex_excerpt=fmt.tex_excerpt,
+        tex_plain=fmt.tex_plain,
+        hours=fmt.format_hours,
+        score=fmt.format_score,
+        number=fmt.format_number,
     )
     env.globals.update(
         site_name=SITE_NAME,

@@ -1,0 +1,75 @@
+"""A paper page as Markdown (``GET /papers/{id}.md``), for people and agents that read text.
+
+``huggingface_hub``'s ``read_paper`` fetches ``{endpoint}/papers/{id}.md`` and returns the text.
+The abstract keeps its TeX (Markdown readers with math support render ``$...$``) but arXiv's hard
+line breaks are re-flowed into paragraphs, as on the HTML page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date
+
+from paperboard.storage.listing import ListedPaper
+from paperboard.web.format import reflow
+
+_BLANK = re.compile(r"\s+")
+# Characters that would start Markdown syntax inside a one-line field (a title, a name).
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def _inline(text: str) -> str:
+    """One line of literal text: whitespace collapsed, Markdown syntax characters escaped."""
+    return _INLINE_SPECIAL.sub(r"\\\1", _BLANK.sub(" ", text).strip())
+
+
+def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url: str) -> str:
+    record = listed.paper
+    page_url = f"{base_url}/papers/{record.arxiv_id}"
+    lines = [f"# {_inline(record.title)}", ""]
+
+    facts = [
+        f"- arXiv: [{record.arxiv_id}]({record.abs_url}) ([PDF]({record.pdf_url}))",
+        f"- Page: <{page_url}>",
+    ]
+    if record.published_at:
+        facts.append(f"- Published: {record.published_at.date().isoformat()}")
+    if record.authors:
+        facts.append(f"- Authors: {', '.join(_inline(name) for name in record.authors)}")
+    if record.categories:
+        facts.append(f"- Categories: {', '.join(record.categories)}")
+    facts.append(f"- Upvotes: {listed.upvotes}")
+    facts.append(f"- Comments: {listed.num_comments}")
+    for url in record.code_urls:
+        facts.append(f"- Code: <{url}>")
+    if record.project_page:
+        facts.append(f"- Project page: <{record.project_page}>")
+    if featured_days:
+        days = ", ".join(
+            f"[{day.isoformat()}]({base_url}/papers/date/{day.isoformat()})"
+            for day in featured_days
+        )
+        facts.append(f"- Featured on: {days}")
+    lines += [*facts, "", "## Abstract", ""]
+    for paragraph in reflow(record.abstract):
+        lines += [paragraph, ""]
+    if record.ai_summary:
+        lines += ["## AI summary", "", _BLANK.sub(" ", record.ai_summary).strip(), ""]
+    if record.ai_keywords:
+        lines += ["## Keywords", "", ", ".join(_inline(k) for k in record.ai_keywords), ""]
+    if record.comments:
+        lines += ["## arXiv comments", "", _BLANK.sub(" ", record.comments).strip(), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def not_found_markdown(arxiv_id: str) -> str:
+    """The body of a 404 for a well-formed id that is not in the store."""
+    return (
+        "# Paper not found\n\n"
+        f"paperboard has no paper {_inline(arxiv_id)} (yet). "
+        f"It may be on arXiv: <https://arxiv.org/abs/{arxiv_id}>.\n"
+    )
+
+
+NOT_AN_ID_MARKDOWN = "# Not found\n\nThat is not an arXiv identifier, so there is no paper page.\n"
