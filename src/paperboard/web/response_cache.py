@@ -14,12 +14,18 @@ parsed parameters) inside the handlers. An entry is served while both hold:
   changed without a new row.
 
 Each worker process has its own cache (bounded to ``max_entries``, least recently used out).
-Misses build in the thread pool, so the event loop answers hits without a thread hop; two
-concurrent misses of one key both build (harmless; no lock on the hot path).
+Misses build in the thread pool, so the event loop answers hits without a thread hop.
+
+Expiry must not make every concurrent request rebuild at once (that was the p99 at -c32):
+- an entry past its ``ttl`` but of the current data version is *stale*: the first request that
+  sees it rebuilds it, the others meanwhile get the stale copy (at most ``stale_for`` old);
+- a missing entry (or one of an old data version) is built once: concurrent requests for the
+  same key wait for that build (single flight) instead of starting their own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Hashable
@@ -37,6 +43,8 @@ from paperboard.storage.database import Database
 T = TypeVar("T")
 
 DEFAULT_TTL_S = 10.0
+# How long past its ttl a current-version entry may still be served while one request rebuilds.
+STALE_FOR_S = 60.0
 VERSION_INTERVAL_S = 1.0
 MAX_ENTRIES = 4096
 
@@ -67,6 +75,9 @@ class ResponseCache:
         self._version: Hashable = None
         self._version_read_at: float | None = None
         self._reading_version = False
+        self.stale_for = STALE_FOR_S
+        # Keys being rebuilt now: a future of the kept value (None: not cacheable).
+        self._building: dict[Hashable, asyncio.Future[Any]] = {}
 
     async def _current_version(self, now: float) -> Hashable:
         due = self._version_read_at is None or now - self._version_read_at >= self.version_interval
@@ -83,14 +94,46 @@ class ResponseCache:
 
     async def lookup(self, key: Hashable) -> tuple[bool, Any, Hashable]:
         """(found, value, version): ``version`` is the data version the lookup checked, to
-        tag a value built after a miss with (see ``store``)."""
+        tag a value built after a miss with (see ``store``). A stale entry counts as found
+        unless this caller is the one chosen to rebuild it."""
         now = self._clock()
         version = await self._current_version(now)
         entry = self._entries.get(key)
-        if entry is not None and entry.version == version and now - entry.stored_at < self.ttl:
+        if entry is None or entry.version != version:
+            return False, None, version
+        age = now - entry.stored_at
+        if age < self.ttl:
             self._entries.move_to_end(key)
             return True, entry.value, version
+        if age < self.ttl + self.stale_for and key in self._building:
+            return True, entry.value, version  # someone is refreshing it: serve the old copy
         return False, None, version
+
+    async def build_once(
+        self, key: Hashable, version: Hashable, build: Callable[[], Coroutine[Any, Any, Any]]
+    ) -> tuple[bool, Any]:
+        """Run ``build`` unless the same key is being built: then wait for that build.
+
+        Returns (built_here, kept value or None). ``build`` returns the value to keep, or None
+        for a result that must not be cached (waiters then build for themselves).
+        """
+        pending = self._building.get(key)
+        if pending is not None:
+            return False, await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._building[key] = future
+        try:
+            value = await build()
+        except BaseException:
+            future.set_result(None)  # waiters build for themselves and see their own error
+            raise
+        finally:
+            self._building.pop(key, None)
+        if value is not None:
+            self.store(key, value, version)
+        if not future.done():
+            future.set_result(value)
+        return True, value
 
     def store(self, key: Hashable, value: Any, version: Hashable) -> None:
         """Keep ``value`` under the version read *before* it was built: data that changed
@@ -110,9 +153,14 @@ class ResponseCache:
         found, value, version = await self.lookup(key)
         if found:
             return value  # type: ignore[no-any-return]
-        value = await run_in_threadpool(build)
-        self.store(key, value, version)
-        return value
+
+        async def build_in_thread() -> Any:
+            return await run_in_threadpool(build)
+
+        built_here, value = await self.build_once(key, version, build_in_thread)
+        if not built_here and value is None:  # the shared build failed: try for ourselves
+            return await run_in_threadpool(build)
+        return value  # type: ignore[no-any-return]
 
     def clear(self) -> None:
         self._entries.clear()
@@ -144,15 +192,27 @@ class CachedRoute(APIRoute):
             if found:
                 body, media_type, headers = kept
                 return Response(body, media_type=media_type, headers=headers)
-            response = await handler(request)
-            if response.status_code == 200 and isinstance(response.body, bytes):
+            built: list[Response] = []
+
+            async def build() -> Any:
+                response = await handler(request)
+                built.append(response)
+                if response.status_code != 200 or not isinstance(response.body, bytes):
+                    return None
                 headers = {
                     name: value
                     for name, value in response.headers.items()
                     if name not in ("content-length", "content-type")
                 }
-                cache.store(key, (response.body, response.media_type, headers), version)
-            return response
+                return (response.body, response.media_type, headers)
+
+            _built_here, kept = await cache.build_once(key, version, build)
+            if built:
+                return built[0]
+            if kept is None:  # the shared build was not cacheable: answer this one ourselves
+                return await handler(request)
+            body, media_type, headers = kept
+            return Response(body, media_type=media_type, headers=headers)
 
         return serve
 
