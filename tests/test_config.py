@@ -195,6 +195,18 @@ _INVALID = [
     ("PAPERBOARD_HF_API_URL", "file:///etc/passwd"),
     ("PAPERBOARD_BASE_URL", "localhost:8000"),
     ("PAPERBOARD_BASE_URL", ""),
+    ("PAPERBOARD_SMTP_URL", "mail.example.org:587"),
+    ("PAPERBOARD_SMTP_URL", "smtps://host?starttls=1"),
+    ("PAPERBOARD_SMTP_URL", "smtp://host:99999"),
+    ("PAPERBOARD_MAIL_FROM", "digest"),
+    ("PAPERBOARD_MAIL_FROM", "digest@example.org\nBcc: x@example.org"),
+    ("PAPERBOARD_SECRET_KEY", "short"),
+    ("PAPERBOARD_DIGEST_DAILY_AT", "7am"),
+    ("PAPERBOARD_DIGEST_DAILY_AT", "24:00"),
+    ("PAPERBOARD_DIGEST_WEEKLY_DAY", "mo"),
+    ("PAPERBOARD_DIGEST_WEEKLY_DAY", "funday"),
+    ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "0"),
+    ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "two weeks"),
 ]
 
 

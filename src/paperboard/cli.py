@@ -16,6 +16,8 @@ from typing import Annotated
 
 import typer
 
+from paperboard.cli_digest import digest_app
+from paperboard.cli_users import token_app, user_app
 from paperboard.config import SettingsError, load_settings, settings_markdown
 
 app = typer.Typer(
@@ -29,6 +31,9 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 index_app = typer.Typer(help="The keyword index (embedded default).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(index_app, name="index")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(digest_app, name="digest")
 
 log = logging.getLogger("paperboard")
 
@@ -81,6 +86,9 @@ def serve(
         from paperboard.search.keyword import sync as sync_index
 
         sync_index(runtime.db, runtime.keyword_index)
+    from paperboard.jobs.worker import start_embedding
+
+    start_embedding(runtime)
     bind_host, bind_port = host or settings.host, port or settings.port
     typer.echo(f"paperboard is serving on http://{bind_host}:{bind_port}/")
     uvicorn.run(
@@ -93,13 +101,35 @@ def serve(
     )
 
 
+@app.command()
+def worker() -> None:
+    """Run the schedule: sync recent papers hourly, keep the indexes in step, embed new
+    papers, send digests when due (with PAPERBOARD_SMTP_URL). Runs until interrupted.
+
+    Example: PAPERBOARD_SMTP_URL=smtp://mail.example.org:587 paperboard worker
+    """
+    from paperboard.jobs.worker import run_worker
+
+    runtime = _runtime()
+    stop = run_worker(runtime)
+    typer.echo("paperboard worker running (Ctrl-C to stop)")
+    try:
+        while not stop.wait(3600):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        runtime.close()
+
+
 class _Progress:
     """A progress bar on a terminal (count, rate, ETA); plain log lines otherwise."""
 
     LOG_EVERY_S = 5.0
 
-    def __init__(self, total: int | None) -> None:
+    def __init__(self, total: int | None, label: str = "ingest", unit: str = "papers") -> None:
         self.total = total
+        self.label = label
         self.started = time.monotonic()
         self.last_log = 0.0
         self.bar = None
@@ -114,15 +144,15 @@ class _Progress:
             )
 
             self.bar = Progress(
-                TextColumn("ingest"),
+                TextColumn(label),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("{task.fields[rate]:>8} papers/s"),
+                TextColumn("{task.fields[rate]:>8} " + unit + "/s"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
                 transient=False,
             )
-            self.task = self.bar.add_task("ingest", total=total, rate="")
+            self.task = self.bar.add_task(label, total=total, rate="")
             self.bar.start()
 
     def __call__(self, seen: int, report: object) -> None:
@@ -135,7 +165,7 @@ class _Progress:
             eta = ""
             if self.total and rate:
                 eta = f", ETA {max(self.total - seen, 0) / rate:,.0f}s"
-            log.info("ingest: %s records, %s/s%s", f"{seen:,}", f"{rate:,.0f}", eta)
+            log.info("%s: %s records, %s/s%s", self.label, f"{seen:,}", f"{rate:,.0f}", eta)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -378,6 +408,115 @@ def _index_command(*, rebuild: bool) -> None:
     finally:
         runtime.close()
     typer.echo(f"indexed {count} papers")
+
+
+@app.command()
+def embed(
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Papers per commit.")] = 256,
+    limit: Annotated[int | None, typer.Option(min=1, help="Stop after this many papers.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Embedder (PAPERBOARD_EMBEDDER): minilm-int8, hashing, ...")
+    ] = None,
+    threads: Annotated[int | None, typer.Option(min=1, max=256, help="CPU threads.")] = None,
+    rebuild_index: Annotated[
+        bool, typer.Option("--rebuild-index", help="Rebuild the vector index file from the DB.")
+    ] = False,
+) -> None:
+    """Embed every paper that has no vector yet (or whose text changed) for semantic search.
+
+    Batches are committed as they finish: stop it at any time (even kill -9) and run it again
+    to continue. On SQLite the HNSW index file next to the database is brought up to date.
+
+    Example: paperboard embed --batch-size 256
+    """
+    from paperboard.jobs.embed import backfill
+    from paperboard.search.embedder import EmbedderError, load_embedder
+    from paperboard.search.vectors import HnswFileIndex, open_vector_index
+
+    runtime = _runtime()
+    try:
+        try:
+            embedder = load_embedder(model, threads=threads)
+        except EmbedderError as exc:
+            raise _fail(str(exc)) from None
+        index = open_vector_index(
+            runtime.db, runtime.settings.data_dir, embedder.name, embedder.dim
+        )
+        if rebuild_index and isinstance(index, HnswFileIndex):
+            index.rebuild()
+        progress = _Progress(None, label="embed", unit="papers")
+
+        def report_progress(done: int, total: int) -> None:
+            progress.total = total  # known once the job has counted what is pending
+            if progress.bar is not None:
+                progress.bar.update(progress.task, total=total)
+            progress(done, None)
+
+        try:
+            report = backfill(
+                runtime.db,
+                embedder,
+                vector_index=index,
+                batch_size=batch_size,
+                limit=limit,
+                progress=report_progress,
+            )
+        except KeyboardInterrupt:
+            progress.close()
+            typer.echo("interrupted: finished batches are kept; run again to continue", err=True)
+            raise typer.Exit(130) from None
+        progress.close()
+        index.close()
+    finally:
+        runtime.close()
+    typer.echo(
+        f"embedded {report.embedded} papers with {embedder.name} "
+        f"({report.seconds:.1f}s, {report.rate:,.1f} papers/s); {report.indexed} indexed"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, "phrases", author:"...", cat:cs.CL.')],
+    limit: Annotated[int, typer.Option(min=1, max=120)] = 10,
+    sort: Annotated[str, typer.Option(help="relevance, upvotes or newest.")] = "relevance",
+    mode: Annotated[str, typer.Option(help="hybrid, keyword or semantic.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Search the stored papers (keywords and meaning) and print the best matches.
+
+    Example: paperboard search "speculative decoding with a draft model" --limit 5
+    """
+    from paperboard.search.service import SORTS, SearchRequest, open_search_service
+
+    if sort not in SORTS or mode not in ("hybrid", "keyword", "semantic"):
+        raise _fail("--sort is relevance, upvotes or newest; --mode hybrid, keyword or semantic")
+    runtime = _runtime()
+    try:
+        service = open_search_service(runtime.db, runtime.keyword_index, runtime.settings.data_dir)
+        page = service.search(
+            SearchRequest(query=query, per_page=limit, sort=sort, mode=mode)  # type: ignore[arg-type]
+        )
+    finally:
+        runtime.close()
+    for hit in page.hits:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": hit.paper.arxiv_id,
+                        "title": hit.paper.title,
+                        "score": round(hit.score, 5),
+                        "keywordRank": hit.keyword_rank,
+                        "semanticRank": hit.semantic_rank,
+                    }
+                )
+            )
+        else:
+            typer.echo(f"{hit.paper.arxiv_id:>16}  {hit.paper.title}")
+    if not as_json:
+        engines = "keyword + semantic" if page.semantic else "keyword"
+        typer.echo(f"{page.total} matches ({engines}, {page.elapsed_ms:.0f} ms)", err=True)
 
 
 @app.command()

@@ -7,8 +7,11 @@ An invalid value stops the program with one line naming the variable (see ``Sett
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import time
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,6 +65,76 @@ def _parse_url(value: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("expected an http(s):// URL")
     return value.rstrip("/")
+
+
+class Secret:
+    """A secret setting (a password in a URL, a signing key): shown as ``********``."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __str__(self) -> str:
+        return "********"
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _parse_smtp_url(value: str) -> Secret:
+    from paperboard.mail.smtp_url import parse_smtp_url
+
+    parse_smtp_url(value)
+    return Secret(value.strip())
+
+
+def _parse_mail_from(value: str) -> str:
+    from paperboard.mail.address import is_valid_address
+
+    if "\n" in value or "\r" in value:
+        raise ValueError("expected one line")
+    _name, address = parseaddr(value)
+    if not is_valid_address(address) and not address.endswith("@localhost"):
+        raise ValueError("expected an address such as 'paperboard <digest@example.org>'")
+    return value.strip()
+
+
+# Signing keys shorter than this are guessable; `openssl rand -hex 32` makes a good one.
+MIN_SECRET_KEY_CHARS = 32
+
+
+def _parse_secret_key(value: str) -> Secret:
+    if len(value.strip()) < MIN_SECRET_KEY_CHARS:
+        raise ValueError(f"expected at least {MIN_SECRET_KEY_CHARS} characters")
+    return Secret(value.strip())
+
+
+def _parse_time_of_day(value: str) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+    if not match:
+        raise ValueError("expected HH:MM (24-hour clock, UTC)")
+    return time(int(match[1]), int(match[2]))
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _parse_weekday(value: str) -> str:
+    lowered = value.strip().lower()
+    for day in WEEKDAYS:
+        if len(lowered) >= 3 and day.startswith(lowered):
+            return day
+    raise ValueError("expected a day of the week (monday ... sunday)")
 
 
 @dataclass(frozen=True)
@@ -147,6 +220,49 @@ SETTINGS: tuple[Setting, ...] = (
         "info",
         lambda v: _choice(v, ("debug", "info", "warning", "error")),
     ),
+    Setting(
+        "smtp_url",
+        "Mail server for digests and confirmations, e.g. "
+        "`smtp://user:pass@host:587?starttls=1` or `smtps://user:pass@host:465` "
+        "(`starttls` defaults to 1 when the URL has a user; `timeout=` seconds). "
+        "Unset: subscribing is switched off.",
+        None,
+        _parse_smtp_url,
+    ),
+    Setting(
+        "mail_from",
+        "Sender of digests, e.g. `paperboard <digest@example.org>`. "
+        "Default: `digest@` the host of PAPERBOARD_BASE_URL.",
+        None,
+        _parse_mail_from,
+    ),
+    Setting(
+        "secret_key",
+        "Key that signs the links in emails (confirm, unsubscribe, manage); at least "
+        "32 characters, the same on every process. Default: a random key kept in "
+        "`secret_key` in the data dir.",
+        None,
+        _parse_secret_key,
+    ),
+    Setting(
+        "digest_daily_at",
+        "When the worker sends daily digests (HH:MM, UTC); weekly ones go out at the same time.",
+        "07:00",
+        _parse_time_of_day,
+    ),
+    Setting(
+        "digest_weekly_day",
+        "The day weekly digests (of the previous ISO week) go out.",
+        "monday",
+        _parse_weekday,
+    ),
+    Setting(
+        "submit_window_days",
+        "Signed-in users can submit papers first published within this many days to "
+        "today's board (curators can feature any paper).",
+        "14",
+        _parse_int(1, 3650),
+    ),
 )
 
 
@@ -173,6 +289,12 @@ class Settings:
     port: int
     workers: int
     log_level: str
+    smtp_url: Secret | None
+    mail_from: str | None
+    secret_key: Secret | None
+    digest_daily_at: time
+    digest_weekly_day: str
+    submit_window_days: int
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

@@ -22,6 +22,7 @@ from typing import Any
 
 import tantivy
 
+from paperboard.search.query import ParsedQuery
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 
@@ -180,6 +181,38 @@ class KeywordIndex:
         searcher = self.index.searcher()
         hits = searcher.search(query, limit).hits
         return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+
+    def search_parsed(self, parsed: ParsedQuery, limit: int = 20) -> list[tuple[int, float]]:
+        """(paper id, score) for a parsed query: free words ranked (OR), phrases, authors and
+        categories required. The query string is built from ``\\w+`` words and checked
+        category names only, so user text never reaches tantivy's parser as syntax."""
+        query_text = keyword_query(parsed)
+        if not query_text:
+            return []
+        query = self.index.parse_query(query_text, ["text", "authors"])
+        self.index.reload()
+        searcher = self.index.searcher()
+        hits = searcher.search(query, limit).hits
+        return [(searcher.doc(address)["id"][0], score) for score, address in hits]
+
+
+MAX_WORD_CHARS = 64  # tantivy drops longer tokens anyway; a 4,000-letter "word" matches nothing
+
+
+def keyword_query(parsed: ParsedQuery) -> str:
+    """tantivy query syntax for ``parsed`` (empty when there is nothing to search for)."""
+    parts = [word[:MAX_WORD_CHARS] for word in parsed.words]
+    parts += [
+        '+"' + " ".join(w[:MAX_WORD_CHARS] for w in phrase) + '"' for phrase in parsed.phrases
+    ]
+    for author in parsed.authors:
+        words = [w.lower()[:MAX_WORD_CHARS] for w in _WORD.findall(author)]
+        if words:
+            parts.append('+authors:"' + " ".join(words) + '"')
+    if parsed.categories:
+        # Category names were checked against [A-Za-z.-] by the parser; quotes keep the dot.
+        parts.append("+(" + " ".join(f'category:"{c}"' for c in parsed.categories) + ")")
+    return " ".join(parts)
 
 
 def _docs(rows: list[dict[str, Any]]) -> list[IndexDoc]:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select, update
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.papers import row_to_record
-from paperboard.storage.schema import featured, papers
+from paperboard.storage.schema import comments, featured, papers, votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,11 @@ def featured_days_of(connection: Connection, paper_id: int) -> list[date]:
 
 
 def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
-    """Recompute the upvote and comment counters of these papers from their sources."""
+    """Recompute the upvote and comment counters of these papers from their sources: the
+    largest count imported (Hugging Face) plus local votes and visible local comments.
+
+    A vote or comment calls this in its own transaction, after locking the paper's row
+    (storage/votes.py explains why that keeps the count exact on PostgreSQL)."""
     for start in range(0, len(paper_ids), 500):
         chunk = paper_ids[start : start + 500]
         imported_upvotes = (
@@ -141,8 +145,18 @@ def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
             .where(featured.c.paper_id == papers.c.id)
             .scalar_subquery()
         )
+        local_votes = select(func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
+        local_comments = (
+            select(func.count())
+            .where(comments.c.paper_id == papers.c.id, comments.c.deleted_at.is_(None))
+            .where(comments.c.hidden_at.is_(None))
+            .scalar_subquery()
+        )
         connection.execute(
             update(papers)
             .where(papers.c.id.in_(chunk))
-            .values(upvotes=imported_upvotes, num_comments=imported_comments)
+            .values(
+                upvotes=imported_upvotes + local_votes,
+                num_comments=imported_comments + local_comments,
+            )
         )

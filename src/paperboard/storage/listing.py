@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, literal, select, tuple_
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.board import BoardEntry
 from paperboard.storage.papers import MAX_IN_LIST, row_to_record
-from paperboard.storage.schema import featured, papers
+from paperboard.storage.schema import comments, featured, papers, votes
 from paperboard.storage.types import UTCDateTime
 
 # The position after the last paper of a page: (published_at, id). Papers without a date come
@@ -145,11 +145,14 @@ def by_arxiv_id(connection: Connection, arxiv_id: str) -> ListedPaper | None:
 
 
 def data_version(connection: Connection) -> Hashable:
-    """A value that changes whenever an ingest or an import changes what the API shows.
+    """A value that changes whenever an ingest, an import, a vote or a comment changes what
+    the API and the pages show.
 
-    Index look-ups only, except for the featured table (a few rows per paper at most):
-    new or re-imported papers move ``max(modified_at)``/``max(id)``; new board entries move
-    the featured count and id; re-imported upvote and comment counts move the sums.
+    Index look-ups only, except for the featured table (a few rows per paper at most) and the
+    vote count: new or re-imported papers move ``max(modified_at)``/``max(id)``; new board
+    entries move the featured count and id; re-imported upvote and comment counts move the
+    sums; a vote moves the vote count and (ids are never reused) ``max(id)``; every comment
+    change (new, edit, delete, hide) moves ``max(comments.modified_at)``.
     """
     paper_part = connection.execute(select(func.max(papers.c.modified_at), func.max(papers.c.id)))
     featured_part = connection.execute(
@@ -160,4 +163,8 @@ def data_version(connection: Connection) -> Hashable:
             func.coalesce(func.sum(featured.c.imported_comments), 0),
         ).select_from(featured)
     )
-    return (*paper_part.one(), *featured_part.one())
+    vote_part = connection.execute(select(func.count(), func.max(votes.c.id)).select_from(votes))
+    comment_part = connection.execute(
+        select(func.count(), func.max(comments.c.modified_at)).select_from(comments)
+    )
+    return (*paper_part.one(), *featured_part.one(), *vote_part.one(), *comment_part.one())

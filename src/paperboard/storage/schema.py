@@ -6,6 +6,7 @@ Keep this file and the migrations in step: ``tests/test_storage.py`` compares th
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -18,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from paperboard.storage.types import JSONList, UTCDateTime
+from paperboard.storage.types import HalfVector, JSONList, UTCDateTime
 
 metadata = MetaData()
 
@@ -89,4 +90,177 @@ ingest_state = Table(
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The vector dimension of the stored embeddings (all-MiniLM-L6-v2 class models). PostgreSQL's
+# HNSW index needs a fixed dimension; a model of another size needs a migration there.
+EMBEDDING_DIM = 384
+
+embeddings = Table(
+    "embeddings",
+    metadata,
+    # One vector per paper (its latest version), of one model at a time: a new model's vectors
+    # replace the old ones paper by paper, and search compares only vectors of its own model.
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(128), nullable=False),
+    Column("dim", Integer, nullable=False),
+    # papers.content_hash when embedded: a paper whose text changed is embedded again.
+    Column("content_hash", String(32), nullable=False),
+    Column("vector", HalfVector(EMBEDDING_DIM), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The SQLite vector index file catches up by (created_at, paper_id), like the keyword index.
+    Index("ix_embeddings_created_at", "created_at", "paper_id"),
+)
+# On PostgreSQL the migration also creates the HNSW index ix_embeddings_vector_hnsw (pgvector,
+# cosine: the vectors are unit length); like the keyword index's generated column it exists only
+# there. SQLite keeps its HNSW index in a file next to the database (search/vectors.py).
+
+# --- email digests (mail/, storage/subscriptions.py, storage/outbox.py) ---------------------------
+
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Lower-cased (mail/address.py), so one mailbox is one row however it was typed.
+    Column("email", String(254), nullable=False),
+    Column("frequency", String(16), nullable=False),  # daily | weekly
+    Column("categories", JSONList, nullable=False),
+    Column("keywords", JSONList, nullable=False),
+    Column("interest", Text),  # plain language, for semantic matching (mail/digest.py)
+    # pending (not confirmed: never mailed a digest) | confirmed | unsubscribed | bounced
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When the last confirmation (or "already subscribed") mail went out: resends are throttled.
+    Column("confirmation_sent_at", UTCDateTime),
+    Column("confirmed_at", UTCDateTime),
+    Column("unsubscribed_at", UTCDateTime),
+    Column("bounced_at", UTCDateTime),
+    Column("bounce_reason", Text),
+    UniqueConstraint("email", name="uq_subscribers_email"),
+    Index("ix_subscribers_status_frequency", "status", "frequency"),
+)
+
+digest_outbox = Table(
+    "digest_outbox",
+    metadata,
+    # One row per (subscriber, period), created before anything is sent: the unique constraint
+    # makes enqueueing idempotent, the state and lease make sending exactly-once in practice.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "subscriber_id",
+        Integer,
+        ForeignKey("subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("frequency", String(16), nullable=False),
+    Column("period", String(16), nullable=False),  # 2026-11-20 | 2026-W47
+    # pending | sending | sent | skipped | failed | uncertain (storage/outbox.py)
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Column("last_error", Text),
+    UniqueConstraint("subscriber_id", "frequency", "period", name="uq_digest_outbox_period"),
+    Index("ix_digest_outbox_due", "state", "next_attempt_at"),
+    Index("ix_digest_outbox_period", "frequency", "period", "state"),
+)
+
+# --- community: accounts, votes, comments (community/, storage/users.py, votes.py, ...) ----------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(40), nullable=False),  # as typed at sign-up, shown
+    # Lower-cased: "Alice" and "alice" are one account, and look-ups use an index.
+    Column("username_key", String(40), nullable=False),
+    Column("email", String(254), nullable=False),  # lower-cased
+    Column("display_name", String(100)),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string format
+    Column("role", String(16), nullable=False),  # user | curator | admin
+    Column("votes_public", Boolean, nullable=False),  # upvoted papers listed on the profile
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),  # a disabled account cannot sign in or act
+    UniqueConstraint("username_key", name="uq_users_username_key"),
+    UniqueConstraint("email", name="uq_users_email"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the cookie's random token: a copy of the table signs no one in.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user_id", "user_id"),
+    Index("ix_sessions_expires_at", "expires_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False),  # SHA-256 of the token
+    Column("prefix", String(16), nullable=False),  # its first characters, to tell tokens apart
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # One vote per user and paper, whatever the concurrency: the database refuses a second.
+    UniqueConstraint("user_id", "paper_id", name="uq_votes_user_paper"),
+    Index("ix_votes_paper_id_created_at", "paper_id", "created_at"),
+    # Ids are never reused (SQLite would reuse the highest after a delete): the response
+    # cache's data version reads max(id) and must see every new vote.
+    sqlite_autoincrement=True,
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # A reply's top-level comment (one level of replies: never a reply's id).
+    Column("parent_id", Integer, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("body", Text, nullable=False),  # Markdown as written; rendered and sanitised on output
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),  # any change: edit, delete, hide
+    Column("edited_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),  # by its author: the text is gone, replies stay
+    Column("hidden_at", UTCDateTime),  # by a curator: kept, shown to curators only
+    Column("hidden_by", String(40)),
+    Index("ix_comments_paper_id_created_at", "paper_id", "created_at"),
+    Index("ix_comments_user_id_created_at", "user_id", "created_at"),
+    Index("ix_comments_parent_id", "parent_id"),
+    Index("ix_comments_modified_at", "modified_at"),
+    sqlite_autoincrement=True,
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    # "<action>:<account|ip>:<who>:<window number>": one fixed-window counter per row, in the
+    # database so that every web process counts against the same limit.
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_rate_limits_expires_at", "expires_at"),
 )

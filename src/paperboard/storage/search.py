@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, select
+from sqlalchemy import Connection, Text, func, literal, literal_column, or_, select, type_coerce
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.papers import row_to_record
@@ -13,6 +16,7 @@ from paperboard.storage.schema import papers
 # PostgreSQL ranks only this many of the newest matches: ts_rank over every match of a
 # common word costs seconds at a million papers (DESIGN.md §4); the search issue replaces it.
 POSTGRES_CANDIDATES = 2000
+MAX_IN_LIST = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -23,6 +27,15 @@ def papers_by_ids(connection: Connection, ids: list[int]) -> list[PaperRecord]:
     rows = connection.execute(select(papers).where(papers.c.id.in_(ids)))
     by_id = {row.id: row_to_record(row) for row in rows}
     return [by_id[i] for i in ids if i in by_id]
+
+
+def papers_with_ids(connection: Connection, ids: list[int]) -> list[tuple[int, PaperRecord]]:
+    """(id, paper) in the order of ``ids`` (missing ones skipped)."""
+    if not ids:
+        return []
+    rows = connection.execute(select(papers).where(papers.c.id.in_(ids)))
+    by_id = {row.id: row_to_record(row) for row in rows}
+    return [(i, by_id[i]) for i in ids if i in by_id]
 
 
 def postgres_keyword_search(connection: Connection, text: str, limit: int) -> list[PaperRecord]:
@@ -47,3 +60,119 @@ def postgres_keyword_search(connection: Connection, text: str, limit: int) -> li
     )
     ids = [paper_id for (paper_id,) in connection.execute(ranked)]
     return papers_by_ids(connection, ids)
+
+
+# --- hybrid search (search/service.py) -----------------------------------------------------------
+
+_TS_WORD = re.compile(r"[^\W_]+", re.UNICODE)  # tsquery's parser splits on "_" itself
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What a result must satisfy, whichever engine found it."""
+
+    categories: tuple[str, ...] = ()  # any of them
+    authors: tuple[str, ...] = ()  # each (case-insensitive substring of the author list)
+    date_from: date | None = None  # published on or after (UTC day)
+    date_to: date | None = None  # published on or before (UTC day)
+    has_code: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(
+            self.categories or self.authors or self.date_from or self.date_to or self.has_code
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: int
+    upvotes: int
+    published_at: datetime | None
+
+
+def _conditions(filters: Filters) -> list[Any]:
+    conditions: list[Any] = []
+    if filters.categories:
+        padded = literal(" ") + papers.c.categories + literal(" ")
+        conditions.append(or_(*(padded.like(f"% {c} %") for c in filters.categories)))
+    for author in filters.authors:
+        name = " ".join(_WORD.findall(author)).lower()
+        if name:
+            escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            text_authors = func.lower(type_coerce(papers.c.authors, Text))
+            conditions.append(text_authors.like(f"%{escaped}%", escape="\\"))
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
+        conditions.append(papers.c.published_at >= start)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        conditions.append(papers.c.published_at < end)
+    if filters.has_code:
+        conditions.append(type_coerce(papers.c.code_urls, Text) != "[]")
+    return conditions
+
+
+def filter_candidates(connection: Connection, ids: list[int], filters: Filters) -> list[Candidate]:
+    """Those of ``ids`` that pass ``filters``, in the order of ``ids``."""
+    found: dict[int, Candidate] = {}
+    for start in range(0, len(ids), MAX_IN_LIST):
+        chunk = ids[start : start + MAX_IN_LIST]
+        query = select(papers.c.id, papers.c.upvotes, papers.c.published_at).where(
+            papers.c.id.in_(chunk), *_conditions(filters)
+        )
+        found.update((row.id, Candidate(*row)) for row in connection.execute(query))
+    return [found[i] for i in ids if i in found]
+
+
+def filtered_listing(
+    connection: Connection, filters: Filters, sort: str, limit: int
+) -> list[Candidate]:
+    """Papers passing ``filters`` (a query with no words): newest or most upvoted first."""
+    order = (
+        [papers.c.upvotes.desc(), papers.c.published_at.desc().nulls_last()]
+        if sort == "upvotes"
+        else [papers.c.published_at.desc().nulls_last()]
+    )
+    query = (
+        select(papers.c.id, papers.c.upvotes, papers.c.published_at)
+        .where(*_conditions(filters))
+        .order_by(*order, papers.c.id.desc())
+        .limit(limit)
+    )
+    return [Candidate(*row) for row in connection.execute(query)]
+
+
+def postgres_keyword_ids(
+    connection: Connection,
+    words: list[str],
+    phrases: list[list[str]],
+    filters: Filters,
+    limit: int,
+) -> list[tuple[int, float]]:
+    """(id, ts_rank) best first: any of ``words``, every phrase, and the filters."""
+    word_terms = [w for word in words for w in _TS_WORD.findall(word)][:64]
+    phrase_terms = [
+        " <-> ".join(terms)
+        for terms in ([t for w in phrase for t in _TS_WORD.findall(w)] for phrase in phrases)
+        if terms
+    ]
+    parts = []
+    if word_terms:
+        parts.append("(" + " | ".join(word_terms) + ")")
+    parts += [f"({phrase})" for phrase in phrase_terms]
+    if not parts:
+        return []
+    # Built from plain words only: user text never reaches the tsquery parser as syntax.
+    tsquery = func.to_tsquery("english", " & ".join(parts))
+    vector = literal_column("search_vector")
+    candidates = (
+        select(papers.c.id, vector.label("sv"))
+        .where(vector.op("@@")(tsquery), *_conditions(filters))
+        .order_by(papers.c.published_at.desc().nulls_last())
+        .limit(POSTGRES_CANDIDATES)
+        .subquery()
+    )
+    score = func.ts_rank(candidates.c.sv, tsquery)
+    ranked = select(candidates.c.id, score).order_by(score.desc()).limit(limit)
+    return [(paper_id, float(rank)) for paper_id, rank in connection.execute(ranked)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import orjson
-from sqlalchemy import DateTime, Text
+from sqlalchemy import DateTime, LargeBinary, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -47,3 +48,42 @@ class JSONList(TypeDecorator[list[Any]]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> list[Any]:
         return orjson.loads(value) if value else []
+
+
+class HalfVector(TypeDecorator[np.ndarray]):
+    """A float16 vector: pgvector's ``halfvec(dim)`` on PostgreSQL, raw bytes on SQLite.
+
+    Half precision halves the storage of float32 at no measurable cost in ranking (cosine
+    similarities move by ~1e-3); numpy float32 arrays go in and come out on both backends.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "postgresql":
+            from pgvector.sqlalchemy import HALFVEC
+
+            return dialect.type_descriptor(HALFVEC(self.dim))
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: np.ndarray | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        vector = np.asarray(value, dtype=np.float16).reshape(-1)
+        if dialect.name == "postgresql":
+            from pgvector import HalfVector as PgHalfVector
+
+            return PgHalfVector(vector)
+        return vector.astype("<f2").tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
+        if value is None:
+            return None
+        if isinstance(value, bytes | bytearray | memoryview):
+            return np.frombuffer(bytes(value), dtype="<f2").astype(np.float32)
+        return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, np.float32)

@@ -16,7 +16,7 @@ from paperboard.config import Settings
 from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
-from paperboard.web import api, errors, feeds, pages
+from paperboard.web import api, auth, community, errors, feeds, pages, subscriptions
 from paperboard.web.deps import get_db
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
@@ -45,6 +45,8 @@ def create_app(
     app.state.keyword_index = keyword_index
     app.state.templates = create_templates(settings)
     errors.install(app)
+    # Sessions, CSRF, the 413 body limit and the community error pages (web/auth.py).
+    auth.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
@@ -58,8 +60,14 @@ def create_app(
             return JSONResponse({"status": "error", "papers": None}, status_code=503)
         return JSONResponse({"status": "ok", "papers": papers})
 
+    # Before api and pages: their /api/papers/{arxiv_id:path} and /papers/{arxiv_id:path}
+    # catch-alls would take /api/papers/{id}/comments and /papers/submit.
+    app.include_router(auth.router)
+    app.include_router(community.router)
+    app.include_router(community.api_router)
     # Before pages: its /papers/{arxiv_id:path} catch-all would take /papers/{id}.md.
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(subscriptions.router)
     app.include_router(pages.router)
     return app

@@ -28,7 +28,7 @@ from paperboard.domain import ranking
 from paperboard.domain.arxiv_id import InvalidArxivId, abs_url, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
 from paperboard.storage.database import Database
-from paperboard.web import boards_view
+from paperboard.web import auth, boards_view, community
 from paperboard.web.deps import get_db, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.pagination import PER_PAGE, Pager, page_offset, parse_page
@@ -46,6 +46,9 @@ class _PageRoute(CachedRoute):
         uncached = APIRoute.get_route_handler(self)
 
         async def serve(request: Request) -> Response:
+            # A signed-in person's page has their name, votes and form tokens: never cached.
+            if auth.is_personal(request):
+                return await uncached(request)
             if _CANONICAL_QUERY.fullmatch(request.scope["query_string"]):
                 return await cached(request)
             return await uncached(request)
@@ -225,4 +228,5 @@ def paper(request: Request, arxiv_id: str, db: DbDep) -> Response:
             title="Paper not found",
             links=[(f"Look for {parsed.id} on arXiv", abs_url(parsed.id))],
         )
-    return render(request, "paper.html", {"paper": view.paper, "view": view})
+    context = {"paper": view.paper, "view": view, **community.paper_context(request, view)}
+    return render(request, "paper.html", context)

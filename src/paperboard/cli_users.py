@@ -1,0 +1,193 @@
+"""``paperboard user`` and ``paperboard token``: accounts and API tokens for operators.
+
+Two Typer sub-apps; ``cli.py`` adds them with ``app.add_typer(user_app, name="user")`` and
+``app.add_typer(token_app, name="token")``. They open the database only (not the keyword
+index, whose writer lock a running server may hold).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from paperboard.config import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from paperboard.community.service import Community
+
+user_app = typer.Typer(
+    help="Accounts: create one, make a password-reset link, change a role.\n\n"
+    "Example: echo 'long passphrase' | paperboard user create ada --email ada@example.org "
+    "--password-stdin --role admin",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(
+    help="API tokens for the write API (Authorization: Bearer <token>).\n\n"
+    "Example: paperboard token create ada --name 'submit script'",
+    no_args_is_help=True,
+)
+
+EXIT_FAILED = 2
+
+
+class Role(StrEnum):
+    user = "user"
+    curator = "curator"
+    admin = "admin"
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_FAILED)
+
+
+@contextmanager
+def _community() -> Iterator[Community]:
+    from paperboard.community.errors import CommunityError
+    from paperboard.community.service import Community
+    from paperboard.storage.database import Database
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise _fail(str(exc)) from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    try:
+        yield Community.from_settings(settings, db)
+    except CommunityError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        db.dispose()
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        # The first line, without its line ending: `echo pw | ...` and a file both work.
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="2-39 letters, digits, '-' or '_'.")],
+    email: Annotated[str, typer.Option("--email", help="For password resets.")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="Read the password from standard input."),
+    ] = False,
+    role: Annotated[Role, typer.Option(help="user, curator or admin.")] = Role.user,
+) -> None:
+    """Create an account (without --password-stdin the password is asked for, hidden).
+
+    Example: echo 'long passphrase' | paperboard user create ada --email ada@example.org
+    --password-stdin --role curator
+    """
+    password = _read_password(password_stdin)
+    with _community() as community:
+        user = community.accounts.create_user(username, email, password, role.value)
+    typer.echo(f"created {user.role} {user.username} (id {user.id})")
+
+
+@user_app.command("reset-link")
+def user_reset_link(
+    user: Annotated[str, typer.Argument(help="A username or the account's email address.")],
+) -> None:
+    """Print a password-reset link (valid for an hour, once) to pass to the account's owner.
+
+    Example: paperboard user reset-link ada
+    """
+    with _community() as community:
+        typer.echo(community.accounts.reset_link(user))
+
+
+@user_app.command("role")
+def user_role(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    role: Annotated[Role, typer.Argument(help="user, curator or admin.")],
+) -> None:
+    """Change an account's role (curators feature papers and hide comments).
+
+    Example: paperboard user role ada curator
+    """
+    with _community() as community:
+        user = community.accounts.set_role(username, role.value)
+    typer.echo(f"{user.username} is now {user.role}")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="The account.")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable it again instead.")] = False,
+) -> None:
+    """Disable an account: it cannot sign in, its sessions end and its tokens stop working.
+
+    Example: paperboard user disable spammer
+    """
+    with _community() as community:
+        user = community.accounts.set_disabled(username, not enable)
+    typer.echo(f"{user.username} is {'enabled' if user.is_active else 'disabled'}")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="The account the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Create an API token and print it (only now: it is stored hashed).
+
+    Example: paperboard token create ada --name 'submit script'
+    """
+    with _community() as community:
+        info, token = community.tokens.create_for(username, name)
+    typer.echo(f"token {info.id} for {username}:", err=True)
+    typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(username: Annotated[str, typer.Argument(help="The account.")]) -> None:
+    """List an account's tokens (id, start of the token, name, state).
+
+    Example: paperboard token list ada
+    """
+    from paperboard.community.errors import NotFound
+
+    with _community() as community:
+        user = community.accounts.by_username(username)
+        if user is None:
+            raise NotFound(f"No account {username!r}.")
+        for info in community.tokens.tokens_of(user):
+            state = "revoked" if info.revoked_at else "active"
+            typer.echo(f"{info.id}\t{info.prefix}…\t{info.name}\t{state}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[
+        int | None, typer.Argument(help="The token's id (see `token list`).")
+    ] = None,
+    token_stdin: Annotated[
+        bool, typer.Option("--token-stdin", help="Read the token itself from standard input.")
+    ] = False,
+) -> None:
+    """Revoke a token by its id, or by the token itself (one found in a log, say).
+
+    Example: paperboard token revoke 3
+    """
+    if (token_id is None) == (not token_stdin):
+        raise _fail("give a token id or --token-stdin (one of them)")
+    with _community() as community:
+        if token_id is not None:
+            info = community.tokens.revoke(token_id, by=None)
+        else:
+            info = community.tokens.revoke_token(sys.stdin.readline().strip())
+    typer.echo(f"revoked token {info.id} ({info.prefix}…)")

@@ -1,0 +1,121 @@
+"""Signed links in emails: ``/subscribe/confirm?token=``, ``/unsubscribe?token=``, manage.
+
+A token is ``<subscriber id>.<expiry>.<signature>``: an HMAC-SHA256 (stdlib ``hmac``, no new
+dependency) over the purpose, the id, the expiry and the subscriber's address, keyed by
+``PAPERBOARD_SECRET_KEY``. The purpose in the MAC stops a confirm token from unsubscribing
+and the reverse; the address stops a token from outliving the row it was made for. Nothing is
+stored per token, so links in old emails keep working (unsubscribe and manage never expire;
+confirmation links do, after ``CONFIRM_TOKEN_TTL``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+
+from paperboard.config import Settings
+
+# Long enough for a weekend away from the inbox, short enough that a leaked link goes stale.
+CONFIRM_TOKEN_TTL = timedelta(days=7)
+# 24 bytes of HMAC-SHA256: far beyond guessing, short enough for a tidy link.
+SIGNATURE_BYTES = 24
+KEY_FILE_NAME = "secret_key"
+NEVER = 0
+
+
+class Purpose(Enum):
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+    MANAGE = "manage"
+
+
+class InvalidToken(ValueError):
+    """A token that is malformed, forged, for another purpose or address, or expired."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaim:
+    subscriber_id: int
+    expires: int  # Unix seconds; NEVER (0) for links that do not expire
+    signature: str
+
+
+def _signature(key: bytes, purpose: Purpose, subscriber_id: int, expires: int, email: str) -> str:
+    message = f"paperboard/{purpose.value}/{subscriber_id}/{expires}/{email}".encode()
+    digest = hmac.digest(key, message, "sha256")[:SIGNATURE_BYTES]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def make_token(
+    key: bytes,
+    purpose: Purpose,
+    subscriber_id: int,
+    email: str,
+    *,
+    now: datetime | None = None,
+    ttl: timedelta | None = None,
+) -> str:
+    expires = NEVER
+    if ttl is not None:
+        expires = int(((now or datetime.now(UTC)) + ttl).timestamp())
+    return f"{subscriber_id}.{expires}.{_signature(key, purpose, subscriber_id, expires, email)}"
+
+
+def parse_token(token: str) -> TokenClaim:
+    """Split a token; the signature is checked by :func:`check_token` once the row is read."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+        raise InvalidToken("malformed link")
+    if len(parts[0]) > 18 or len(parts[1]) > 12:
+        raise InvalidToken("malformed link")
+    return TokenClaim(int(parts[0]), int(parts[1]), parts[2])
+
+
+def check_token(
+    key: bytes, purpose: Purpose, claim: TokenClaim, email: str, *, now: datetime | None = None
+) -> None:
+    expected = _signature(key, purpose, claim.subscriber_id, claim.expires, email)
+    if not hmac.compare_digest(expected, claim.signature):
+        raise InvalidToken("this link is not valid")
+    moment = (now or datetime.now(UTC)).timestamp()
+    if claim.expires != NEVER and moment > claim.expires:
+        raise InvalidToken("this link has expired")
+
+
+def signing_key(settings: Settings) -> bytes:
+    """``PAPERBOARD_SECRET_KEY``, or a random key kept in the data dir (embedded default).
+
+    The file is created once with mode 0600; every process of one installation reads the same
+    file. Deployments on several machines must set the variable instead.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.reveal().encode()
+    return _key_file(settings.data_dir / KEY_FILE_NAME)
+
+
+def _key_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32).encode()
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as stream:
+        stream.write(key)
+    try:
+        # A hard link appears complete or not at all, and fails if the name exists: when two
+        # processes start at once, one key wins and both use it.
+        os.link(temporary, path)
+    except FileExistsError:
+        key = path.read_bytes().strip()
+    finally:
+        temporary.unlink()
+    return key

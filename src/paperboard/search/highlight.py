@@ -1,0 +1,146 @@
+"""Where the query's words occur in a result: spans in the title and a snippet of the abstract.
+
+Matching is by a light stem (plural and verb endings dropped) so that "models" marks "model"
+and "decoding" marks "decoder" no more than the keyword index would. Semantic hits may share
+no word with the query: they get a snippet from the abstract's start and no spans.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SUFFIXES = ("ing", "es", "ed", "s")
+MIN_STEM = 3
+SNIPPET_CHARS = 280
+# Words too common to be worth marking (the keyword index still scores them, weakly).
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "this",
+        "to",
+        "we",
+        "with",
+    }
+)
+
+Span = tuple[int, int]  # [start, end) character offsets
+
+
+@dataclass(frozen=True)
+class Highlight:
+    title_spans: list[Span] = field(default_factory=list)
+    snippet: str = ""
+    snippet_spans: list[Span] = field(default_factory=list)  # offsets into ``snippet``
+    matched_terms: list[str] = field(default_factory=list)  # query words found in the paper
+
+
+def stem(word: str) -> str:
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
+def term_stems(terms: list[str]) -> set[str]:
+    return {stem(t) for t in terms if t.lower() not in _STOPWORDS and len(t) > 1}
+
+
+def spans(text: str, stems: set[str], memo: dict[str, bool] | None = None) -> list[Span]:
+    """Where words whose stem is one of ``stems`` occur. ``memo`` remembers each distinct
+    word's answer: a page of abstracts repeats most of its words."""
+    memo = {} if memo is None else memo
+    found = []
+    for match in _WORD.finditer(text):
+        word = match.group(0).lower()
+        hit = memo.get(word)
+        if hit is None:
+            hit = memo[word] = stem(word) in stems
+        if hit:
+            found.append((match.start(), match.end()))
+    return found
+
+
+def snippet(
+    text: str,
+    stems: set[str],
+    width: int = SNIPPET_CHARS,
+    memo: dict[str, bool] | None = None,
+) -> tuple[str, list[Span]]:
+    """The ``width``-character window of ``text`` with the most matches, cut at spaces."""
+    flat = " ".join(text.split())
+    return _window(flat, spans(flat, stems, memo), width)
+
+
+def _window(flat: str, all_spans: list[Span], width: int) -> tuple[str, list[Span]]:
+    if len(flat) <= width:
+        return flat, all_spans
+    # Slide a window over the matches (two pointers): the start of the densest one wins.
+    best_start, best_count, first = 0, 0, 0
+    for last, (_start, end) in enumerate(all_spans):
+        while first < last and end - all_spans[first][0] > width * 3 // 4:
+            first += 1
+        if last - first + 1 > best_count:
+            best_count = last - first + 1
+            best_start = max(0, all_spans[first][0] - width // 4)
+    if best_start:
+        space = flat.find(" ", best_start)
+        best_start = space + 1 if 0 <= space < best_start + 20 else best_start
+    end = min(len(flat), best_start + width)
+    if end < len(flat):
+        space = flat.rfind(" ", best_start, end)
+        end = space if space > best_start + width // 2 else end
+    prefix = "…" if best_start else ""
+    suffix = "…" if end < len(flat) else ""
+    shift = len(prefix) - best_start
+    inside = [(s + shift, e + shift) for s, e in all_spans if s >= best_start and e <= end]
+    return prefix + flat[best_start:end] + suffix, inside
+
+
+class Highlighter:
+    """The query's stems, prepared once for a page of results."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.terms = terms
+        self.stems = term_stems(terms)
+        self.memo: dict[str, bool] = {}
+
+    def __call__(self, title: str, abstract: str) -> Highlight:
+        flat = " ".join(abstract.split())
+        if not self.stems:
+            return Highlight(snippet=_window(flat, [], SNIPPET_CHARS)[0])
+        title_spans = spans(title, self.stems, self.memo)
+        abstract_spans = spans(flat, self.stems, self.memo)
+        text, text_spans = _window(flat, abstract_spans, SNIPPET_CHARS)
+        found = {stem(title[s:e]) for s, e in title_spans}
+        found |= {stem(flat[s:e]) for s, e in abstract_spans}
+        return Highlight(
+            title_spans=title_spans,
+            snippet=text,
+            snippet_spans=text_spans,
+            matched_terms=[t for t in self.terms if stem(t) in found],
+        )
+
+
+def highlight(title: str, abstract: str, terms: list[str]) -> Highlight:
+    return Highlighter(terms)(title, abstract)

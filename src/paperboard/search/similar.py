@@ -1,0 +1,60 @@
+"""Similar papers: the nearest neighbours of a paper's own embedding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from paperboard.search.service import MAX_LIMIT, SearchHit
+from paperboard.search.vectors import PgVectorIndex, VectorIndex
+from paperboard.storage import embeddings as embedding_store
+from paperboard.storage import search as search_store
+from paperboard.storage.database import Database
+
+
+def similar(
+    db: Database,
+    paper_id: int,
+    limit: int = 10,
+    *,
+    vector_index: VectorIndex | None = None,
+) -> list[SearchHit]:
+    """The papers nearest to ``paper_id``'s embedding, itself excluded (versions of a paper
+    share its row). Empty when the paper has no embedding yet."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    with db.read() as connection:
+        stored = embedding_store.vector_of(connection, paper_id)
+    if stored is None:
+        return []
+    model, vector = stored
+    if vector_index is None or vector_index.model != model:
+        if db.is_sqlite:
+            hits = _exact_nearest(db, model, vector, limit, paper_id)
+        else:
+            hits = PgVectorIndex(db, model).search(vector, limit, exclude=[paper_id])
+    else:
+        hits = vector_index.search(vector, limit, exclude=[paper_id])
+    similarity = dict(hits)
+    with db.read() as connection:
+        found = search_store.papers_with_ids(connection, [i for i, _ in hits])
+    return [
+        SearchHit(
+            paper=record,
+            paper_id=found_id,
+            score=similarity[found_id],
+            semantic_similarity=similarity[found_id],
+        )
+        for found_id, record in found
+    ]
+
+
+def _exact_nearest(
+    db: Database, model: str, vector: np.ndarray, limit: int, exclude: int
+) -> list[tuple[int, float]]:
+    """Every stored vector scored exactly: for a database whose index file is not open."""
+    with db.read() as connection:
+        ids, matrix = embedding_store.all_vectors(connection, model)
+    if not ids:
+        return []
+    scores = matrix @ np.asarray(vector, np.float32)
+    order = np.argsort(-scores)
+    return [(ids[i], float(scores[i])) for i in order if ids[i] != exclude][:limit]

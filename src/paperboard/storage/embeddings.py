@@ -1,0 +1,211 @@
+"""Paper embeddings: which papers need one, storing them, reading them back, and (PostgreSQL)
+nearest-neighbour queries through pgvector's HNSW index.
+
+Vectors are stored as float16 (``types.HalfVector``): 768 bytes per paper at 384 dimensions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Float, and_, delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert as postgres_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from paperboard.storage.schema import embeddings, papers
+
+MAX_IN_LIST = 1000
+# pgvector's HNSW search depth: its default (40) returns at most 40 rows; the hybrid search
+# asks for up to a few hundred candidates.
+POSTGRES_EF_SEARCH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPaper:
+    """A paper whose embedding is missing or stale."""
+
+    id: int
+    title: str
+    abstract: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVector:
+    paper_id: int
+    vector: np.ndarray
+    created_at: datetime
+
+
+def pending(
+    connection: Connection, model: str, after_id: int = 0, limit: int = 256
+) -> list[PendingPaper]:
+    """Papers (id order, ids above ``after_id``) with no vector of ``model`` for their text.
+
+    A key-set walk of the papers' primary key probing the embeddings' primary key: each batch
+    costs what it returns plus the already-embedded rows it steps over, so a resumed job skips
+    finished work quickly and memory stays flat.
+    """
+    joined = papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id)
+    query = (
+        select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+        .select_from(joined)
+        .where(
+            papers.c.id > after_id,
+            or_(
+                embeddings.c.paper_id.is_(None),
+                embeddings.c.model != model,
+                embeddings.c.content_hash != papers.c.content_hash,
+            ),
+        )
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    return [PendingPaper(*row) for row in connection.execute(query)]
+
+
+def count_pending(connection: Connection, model: str) -> int:
+    joined = papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id)
+    query = (
+        select(func.count())
+        .select_from(joined)
+        .where(
+            or_(
+                embeddings.c.paper_id.is_(None),
+                embeddings.c.model != model,
+                embeddings.c.content_hash != papers.c.content_hash,
+            )
+        )
+    )
+    return connection.execute(query).scalar_one()
+
+
+def papers_version(connection: Connection) -> tuple[Any, Any]:
+    """Changes whenever a paper is added or changed (index lookups only): the background
+    job counts pending papers (a scan of every paper) only after it moved."""
+    return connection.execute(select(func.max(papers.c.modified_at), func.max(papers.c.id))).one()
+
+
+def count(connection: Connection, model: str | None = None) -> int:
+    query = select(func.count()).select_from(embeddings)
+    if model is not None:
+        query = query.where(embeddings.c.model == model)
+    return connection.execute(query).scalar_one()
+
+
+def store(
+    connection: Connection,
+    model: str,
+    rows: Sequence[tuple[int, str, np.ndarray]],
+    now: datetime,
+) -> None:
+    """Insert or replace the vectors of ``(paper_id, content_hash, vector)`` rows."""
+    if not rows:
+        return
+    values = [
+        {
+            "paper_id": paper_id,
+            "model": model,
+            "dim": int(vector.shape[-1]),
+            "content_hash": content_hash,
+            "vector": vector,
+            "created_at": now,
+        }
+        for paper_id, content_hash, vector in rows
+    ]
+    insert = postgres_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(embeddings)
+    statement = statement.on_conflict_do_update(
+        index_elements=[embeddings.c.paper_id],
+        set_={
+            name: statement.excluded[name]
+            for name in ("model", "dim", "content_hash", "vector", "created_at")
+        },
+    )
+    connection.execute(statement, values)
+
+
+def delete_model(connection: Connection, model: str) -> int:
+    return connection.execute(delete(embeddings).where(embeddings.c.model == model)).rowcount
+
+
+def vectors_for(
+    connection: Connection, model: str, paper_ids: Iterable[int]
+) -> dict[int, np.ndarray]:
+    ids = list(paper_ids)
+    found: dict[int, np.ndarray] = {}
+    for start in range(0, len(ids), MAX_IN_LIST):
+        query = select(embeddings.c.paper_id, embeddings.c.vector).where(
+            embeddings.c.model == model, embeddings.c.paper_id.in_(ids[start : start + MAX_IN_LIST])
+        )
+        found.update((paper_id, vector) for paper_id, vector in connection.execute(query))
+    return found
+
+
+def vector_of(connection: Connection, paper_id: int) -> tuple[str, np.ndarray] | None:
+    """(model, vector) of one paper, if it has one."""
+    query = select(embeddings.c.model, embeddings.c.vector).where(embeddings.c.paper_id == paper_id)
+    row = connection.execute(query).first()
+    return (row.model, row.vector) if row else None
+
+
+def all_vectors(connection: Connection, model: str) -> tuple[list[int], np.ndarray]:
+    """Every vector of ``model`` as one float32 matrix (small databases, exact search)."""
+    rows = connection.execute(
+        select(embeddings.c.paper_id, embeddings.c.vector)
+        .where(embeddings.c.model == model)
+        .order_by(embeddings.c.paper_id)
+    ).all()
+    if not rows:
+        return [], np.zeros((0, 0), np.float32)
+    return [r.paper_id for r in rows], np.stack([r.vector for r in rows]).astype(np.float32)
+
+
+def created_since(
+    connection: Connection,
+    model: str,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[StoredVector]:
+    """Vectors of ``model`` stored after the key ``after``, in (created_at, paper_id) order.
+
+    The SQLite vector index file uses it to catch up with the database.
+    """
+    query = select(embeddings.c.paper_id, embeddings.c.vector, embeddings.c.created_at).where(
+        embeddings.c.model == model
+    )
+    if after is not None:
+        moment, last_id = after
+        # A range on created_at plus a filter, so that the (created_at, paper_id) index is used.
+        query = query.where(
+            embeddings.c.created_at >= moment,
+            or_(embeddings.c.created_at > moment, embeddings.c.paper_id > last_id),
+        )
+    query = query.order_by(embeddings.c.created_at, embeddings.c.paper_id).limit(limit)
+    return [StoredVector(*row) for row in connection.execute(query)]
+
+
+def postgres_nearest(
+    connection: Connection,
+    model: str,
+    vector: np.ndarray,
+    limit: int,
+    exclude: Sequence[int] = (),
+) -> list[tuple[int, float]]:
+    """(paper id, cosine similarity) best first, through the HNSW index."""
+    connection.execute(text(f"SET LOCAL hnsw.ef_search = {max(POSTGRES_EF_SEARCH, limit)}"))
+    distance = embeddings.c.vector.op("<=>", return_type=Float)(np.asarray(vector, np.float32))
+    conditions: list[Any] = [embeddings.c.model == model]
+    if exclude:
+        conditions.append(embeddings.c.paper_id.not_in(list(exclude)))
+    query = (
+        select(embeddings.c.paper_id, distance.label("distance"))
+        .where(and_(*conditions))
+        .order_by(distance)
+        .limit(limit)
+    )
+    return [(paper_id, 1.0 - float(d)) for paper_id, d in connection.execute(query)]

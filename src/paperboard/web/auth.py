@@ -1,0 +1,616 @@
+"""Sign-up, sign-in, sign-out, password reset and account settings; the session and CSRF
+machinery every community page and form uses.
+
+Sessions are server-side: the ``pb_session`` cookie holds a random token whose SHA-256 is a
+row of ``sessions`` (so signing out, a password reset or an admin can end a session at once).
+Cookies are HttpOnly and SameSite=Lax, and Secure when the request came over https or
+PAPERBOARD_BASE_URL is https.
+
+CSRF, two layers: every form carries a token that is an HMAC of the session token (or, before
+signing in, of the ``pb_csrf`` cookie), which another site can neither read nor compute; and a
+form post whose ``Origin`` (or ``Sec-Fetch-Site``) says it came from another site is refused
+whatever it carries. The JSON write API takes no cookies (Bearer tokens only), so it needs
+neither.
+
+Pages stay cacheable: ``CommunityMiddleware`` resolves the viewer only for requests that
+carry a session cookie, and pages.py builds signed-in pages afresh (never from the cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from paperboard.community.accounts import Client
+from paperboard.community.errors import (
+    CommunityError,
+    InvalidInput,
+    LoginFailed,
+    NotSignedIn,
+    RateLimited,
+)
+from paperboard.community.mailer import MailSenderResetMailer
+from paperboard.community.service import Community
+from paperboard.storage.users import User
+from paperboard.web.errors import PageError, error_response
+from paperboard.web.templating import render
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "pb_session"
+CSRF_COOKIE = "pb_csrf"
+CSRF_FIELD = "csrf_token"
+SESSION_MAX_AGE_S = 30 * 24 * 3600
+# No form here takes more than a comment (10,000 characters); anything near this is abuse.
+MAX_BODY_BYTES = 1024 * 1024
+MAX_FIELD_CHARS = 1024
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+
+# --- the community service of an app -----------------------------------------------------------
+
+
+def community_of(app: Any) -> Community:
+    """The app's :class:`Community`, built on first use (tests may set
+    ``app.state.community`` to one of their own before the first request)."""
+    state = app.state
+    community: Community | None = getattr(state, "community", None)
+    if community is None:
+        settings = state.settings
+        community = Community.from_settings(
+            settings,
+            state.db,
+            keyword_index=getattr(state, "keyword_index", None),
+            mailer=_reset_mailer(state, settings),
+        )
+        state.community = community
+    return community
+
+
+def _reset_mailer(state: Any, settings: Any) -> MailSenderResetMailer | None:
+    """Reset links go by email when the app has a mail sender (the digest work's
+    ``app.state.mail_sender``, or SMTP from PAPERBOARD_SMTP_URL); else only the CLI prints
+    them (``paperboard user reset-link``)."""
+    sender = getattr(state, "mail_sender", None)
+    if sender is None and settings.smtp_url is not None:
+        from paperboard.mail.smtp import SmtpSender
+
+        sender = state.mail_sender = SmtpSender.from_url(settings.smtp_url.reveal())
+    if sender is None:
+        return None
+    from paperboard.mail.compose import default_mail_from
+
+    return MailSenderResetMailer(sender, default_mail_from(settings))
+
+
+def get_community(request: Request) -> Community:
+    return community_of(request.app)
+
+
+CommunityDep = Annotated[Community, Depends(get_community)]
+
+
+# --- who is asking: per-request state ----------------------------------------------------------
+
+
+@dataclass
+class Viewer:
+    """The community side of one request: who is signed in, their CSRF token, their votes.
+    Templates reach it through the ``community_request()`` global (card macros are imported
+    without the page's context)."""
+
+    community: Community | None = None
+    user: User | None = None
+    session_token: str | None = None
+    csrf_cookie: str | None = None
+    new_csrf_cookie: str | None = None  # set on the response when a form needed one
+    clear_session: bool = False  # the cookie named an ended session: drop it
+    path: str = "/"  # this request's path and query, for forms that come back here
+    _voted: set[int] | None = field(default=None, repr=False)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.user is not None
+
+    @property
+    def anchor(self) -> str | None:
+        return self.session_token if self.user is not None else self.csrf_cookie
+
+    @property
+    def csrf_token(self) -> str:
+        """The token for this request's forms (creating the anonymous cookie if needed)."""
+        assert self.community is not None, "CommunityMiddleware is not installed"
+        anchor = self.anchor
+        if anchor is None:
+            anchor = self.csrf_cookie = self.new_csrf_cookie = secrets.token_urlsafe(24)
+        return self.community.accounts.csrf_token(anchor)
+
+    def has_upvoted(self, paper_id: int) -> bool:
+        """Whether the viewer upvoted the paper (their votes are read once per request)."""
+        if self.user is None or self.community is None:
+            return False
+        if self._voted is None:
+            self._voted = self.community.votes.voted_ids(self.user)
+        return paper_id in self._voted
+
+
+_ANONYMOUS = Viewer()
+_current: ContextVar[Viewer] = ContextVar("paperboard_viewer", default=_ANONYMOUS)
+
+
+def current_viewer() -> Viewer:
+    return _current.get()
+
+
+def viewer_of(request: Request) -> Viewer:
+    found = request.scope.get("state", {}).get("viewer")
+    return found if isinstance(found, Viewer) else _ANONYMOUS
+
+
+def is_personal(request: Request) -> bool:
+    """True when the page shows things of a signed-in person (never cache it)."""
+    return viewer_of(request).signed_in
+
+
+def client_of(request: Request) -> Client:
+    return Client(request.client.host if request.client else "unknown")
+
+
+def _secure(scope: Scope, base_url: str) -> bool:
+    return scope.get("scheme") == "https" or base_url.startswith("https://")
+
+
+def _cookie(
+    name: str, value: str, *, max_age: int | None, secure: bool, expire: bool = False
+) -> bytes:
+    parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
+    if expire:
+        parts.append("Max-Age=0")
+    elif max_age is not None:
+        parts.append(f"Max-Age={max_age}")
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts).encode("latin-1")
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    """Our cookies (``pb_*``) from the Cookie header. Split by hand: ``SimpleCookie`` drops
+    every cookie after one it cannot parse, and another app on the same host may set those."""
+    found: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        if name == b"cookie" and b"pb_" in value:
+            for part in value.decode("latin-1").split(";"):
+                key, _, content = part.strip().partition("=")
+                if key.startswith("pb_"):
+                    found.setdefault(key, content.strip('"'))
+    return found
+
+
+class CommunityMiddleware:
+    """Pure ASGI (no per-request task): refuses oversized bodies early (413), resolves the
+    signed-in viewer from the session cookie, and sets the cookies a response needs."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (
+                not value.isdigit() or int(value) > self.max_body_bytes
+            ):
+                await self._too_large(scope, receive, send)
+                return
+        # Bodies are counted only where there can be one (GET and HEAD are the hot paths).
+        if scope["method"] not in ("GET", "HEAD"):
+            receive = self._limited(receive)
+        if scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        viewer, session = self._viewer(scope)
+        if session:
+            # Only requests with a session cookie pay for a database read.
+            community = viewer.community
+            assert community is not None
+            user = await run_in_threadpool(community.accounts.session_user, session)
+            if user is None:
+                viewer.clear_session = True
+            else:
+                viewer.user, viewer.session_token = user, session
+        scope.setdefault("state", {})["viewer"] = viewer
+        token = _current.set(viewer)
+        try:
+            await self.app(scope, receive, self._sending(scope, viewer, send))
+        finally:
+            _current.reset(token)
+
+    def _viewer(self, scope: Scope) -> tuple[Viewer, str | None]:
+        cookies = _cookies(scope)
+        path = scope["path"]
+        if scope.get("query_string"):
+            path += "?" + scope["query_string"].decode("latin-1")
+        community = community_of(scope["app"])
+        viewer = Viewer(community=community, csrf_cookie=cookies.get(CSRF_COOKIE), path=path)
+        return viewer, cookies.get(SESSION_COOKIE)
+
+    def _sending(self, scope: Scope, viewer: Viewer, send: Send) -> Send:
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and (
+                viewer.signed_in or viewer.new_csrf_cookie or viewer.clear_session
+            ):
+                message = self._with_cookies(scope, viewer, message)
+            await send(message)
+
+        return sending
+
+    def _with_cookies(self, scope: Scope, viewer: Viewer, message: Message) -> Message:
+        headers = list(message.get("headers", []))
+        secure = _secure(scope, scope["app"].state.settings.base_url)
+        if viewer.new_csrf_cookie:
+            value = viewer.new_csrf_cookie
+            headers.append(
+                (b"set-cookie", _cookie(CSRF_COOKIE, value, max_age=None, secure=secure))
+            )
+        if viewer.clear_session:
+            cookie = _cookie(SESSION_COOKIE, "", max_age=None, secure=secure, expire=True)
+            headers.append((b"set-cookie", cookie))
+        if viewer.signed_in and not any(name == b"cache-control" for name, _ in headers):
+            # A page with someone's name and tokens on it is not for shared caches.
+            headers.append((b"cache-control", b"private, no-store"))
+        return {**message, "headers": headers}
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Counts a streamed body (no Content-Length, or a lying one) and stops it at the
+        limit: FastAPI re-raises an HTTPException from body reading, so it answers 413."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise StarletteHTTPException(413, _TOO_LARGE)
+            return message
+
+        return limited
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = error_response(request, PageError(413, _TOO_LARGE, title="Too large"))
+        # The body is never read: close the connection rather than drain it.
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
+
+
+_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB."
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+async def _community_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CommunityError)
+    if isinstance(exc, NotSignedIn) and not request.url.path.startswith("/api/"):
+        return RedirectResponse(login_url(_back_path(request)), status_code=303)
+    response = error_response(request, PageError(exc.status_code, exc.message))
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    if exc.status_code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="paperboard"'
+    return response
+
+
+def install(app: FastAPI) -> None:
+    """Middleware, error handlers and the template global; call once in ``create_app``."""
+    app.add_middleware(CommunityMiddleware)
+    app.add_exception_handler(CommunityError, _community_error)
+    app.state.templates.env.globals["community_request"] = current_viewer
+
+
+# --- CSRF and redirects ------------------------------------------------------------------------
+
+
+def _allowed_origins(request: Request) -> set[str]:
+    base = urlsplit(request.app.state.settings.base_url)
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return {own, f"{base.scheme}://{base.netloc}"}
+
+
+def check_same_site(request: Request) -> None:
+    """Refuse a form post another site's page made (what the browser says about it)."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        raise PageError(403, "This form was sent from another site, so it was refused.")
+    origin = request.headers.get("origin")
+    if origin is not None and origin not in _allowed_origins(request):
+        raise PageError(403, "This form was sent from another site, so it was refused.")
+
+
+def require_csrf(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> None:
+    """Dependency of every form post: same site, and the form's token matches the session."""
+    check_same_site(request)
+    viewer = viewer_of(request)
+    anchor = viewer.anchor
+    community = get_community(request)
+    if anchor is None or not community.accounts.check_csrf(anchor, csrf_token):
+        raise PageError(
+            403,
+            "This form has expired or did not come from this site. Reload the page and try again.",
+            title="Form expired",
+        )
+
+
+Csrf = Annotated[None, Depends(require_csrf)]
+
+
+def require_user(request: Request) -> User:
+    user = viewer_of(request).user
+    if user is None:
+        raise NotSignedIn("Sign in first.")
+    return user
+
+
+SignedIn = Annotated[User, Depends(require_user)]
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to return to after signing in; anything else (another site, ``//host``,
+    ``/\\host``, a scheme) becomes ``/``: no open redirect."""
+    if not target or len(target) > 500:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return "/"
+    return target
+
+
+def login_url(next_path: str) -> str:
+    return "/login" if next_path == "/" else f"/login?next={quote(next_path, safe='/')}"
+
+
+def _back_path(request: Request) -> str:
+    if request.method == "GET":
+        return safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    referer = urlsplit(request.headers.get("referer", ""))
+    return safe_next(referer.path) if referer.path else "/"
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _set_session(response: Response, request: Request, token: str) -> None:
+    secure = _secure(request.scope, request.app.state.settings.base_url)
+    response.headers.append(
+        "set-cookie",
+        _cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE_S, secure=secure).decode(),
+    )
+
+
+def _clear_session(response: Response, request: Request) -> None:
+    secure = _secure(request.scope, request.app.state.settings.base_url)
+    cookie = _cookie(SESSION_COOKIE, "", max_age=None, secure=secure, expire=True)
+    response.headers.append("set-cookie", cookie.decode())
+
+
+Field = Annotated[str, Form(max_length=MAX_FIELD_CHARS)]
+NextField = Annotated[str, Form(max_length=500)]
+
+
+# --- sign up, sign in, sign out ----------------------------------------------------------------
+
+
+@router.get("/signup", name="signup")
+def signup_page(request: Request, next: str = "/") -> Response:
+    if is_personal(request):
+        return _redirect(safe_next(next))
+    return render(request, "signup.html", {"form": {}, "error": None, "next": safe_next(next)})
+
+
+@router.post("/signup")
+def signup(
+    request: Request,
+    _: Csrf,
+    community: CommunityDep,
+    username: Field = "",
+    email: Field = "",
+    password: Field = "",
+    next: NextField = "/",
+) -> Response:
+    try:
+        user = community.accounts.sign_up(username, email, password, client=client_of(request))
+    except InvalidInput as exc:
+        form = {"username": username, "email": email}
+        context = {"form": form, "error": exc.message, "field": exc.field, "next": safe_next(next)}
+        return render(request, "signup.html", context, status_code=400)
+    response = _redirect(safe_next(next))
+    _set_session(response, request, community.accounts.start_session(user))
+    return response
+
+
+@router.get("/login", name="login")
+def login_page(request: Request, next: str = "/") -> Response:
+    if is_personal(request):
+        return _redirect(safe_next(next))
+    context = {"username": "", "error": None, "next": safe_next(next)}
+    return render(request, "login.html", context)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    _: Csrf,
+    community: CommunityDep,
+    username: Field = "",
+    password: Field = "",
+    next: NextField = "/",
+) -> Response:
+    try:
+        user = community.accounts.log_in(username, password, client=client_of(request))
+    except LoginFailed as exc:
+        context = {"username": username, "error": exc.message, "next": safe_next(next)}
+        return render(request, "login.html", context, status_code=401)
+    response = _redirect(safe_next(next))
+    _set_session(response, request, community.accounts.start_session(user))
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, _: Csrf, community: CommunityDep) -> Response:
+    viewer = viewer_of(request)
+    if viewer.session_token:
+        community.accounts.end_session(viewer.session_token)
+    response = _redirect("/")
+    _clear_session(response, request)
+    return response
+
+
+# --- password reset ----------------------------------------------------------------------------
+
+
+@router.get("/forgot-password", name="forgot_password")
+def forgot_page(request: Request) -> Response:
+    return render(request, "password_forgot.html", {"sent": False, "mailer": True, "email": ""})
+
+
+@router.post("/forgot-password")
+def forgot(request: Request, _: Csrf, community: CommunityDep, email: Field = "") -> Response:
+    mailer = community.accounts.request_reset(email, client=client_of(request))
+    context = {"sent": True, "mailer": mailer, "email": email}
+    return render(request, "password_forgot.html", context)
+
+
+@router.get("/reset-password", name="reset_password")
+def reset_page(request: Request, community: CommunityDep, token: str = "") -> Response:
+    try:
+        user = community.accounts.check_reset_token(token[:200])
+    except InvalidInput as exc:
+        raise PageError(400, exc.message, title="Link expired") from None
+    context = {"token": token, "username": user.username, "error": None}
+    return render(request, "password_reset.html", context)
+
+
+@router.post("/reset-password")
+def reset(
+    request: Request,
+    _: Csrf,
+    community: CommunityDep,
+    token: Annotated[str, Form(max_length=200)] = "",
+    password: Field = "",
+) -> Response:
+    try:
+        community.accounts.reset_password(token, password)
+    except InvalidInput as exc:
+        if exc.field is None:
+            raise PageError(400, exc.message, title="Link expired") from None
+        context = {"token": token, "username": "", "error": exc.message}
+        return render(request, "password_reset.html", context, status_code=400)
+    response = _redirect("/login?reset=1")
+    _clear_session(response, request)
+    return response
+
+
+# --- account settings and API tokens ----------------------------------------------------------
+
+
+def _account_page(
+    request: Request,
+    community: Community,
+    user: User,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    new_token: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "user": user,
+        "tokens": community.tokens.tokens_of(user),
+        "message": message,
+        "error": error,
+        "new_token": new_token,
+    }
+    return render(request, "account.html", context, status_code=status_code)
+
+
+@router.get("/account", name="account")
+def account_page(request: Request, user: SignedIn, community: CommunityDep) -> Response:
+    return _account_page(request, community, user)
+
+
+@router.post("/account")
+def account_update(
+    request: Request,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    votes_public: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    try:
+        updated = community.accounts.update_settings(
+            user, display_name=display_name, votes_public=votes_public == "1"
+        )
+    except InvalidInput as exc:
+        return _account_page(request, community, user, error=exc.message, status_code=400)
+    return _account_page(request, community, updated, message="Saved.")
+
+
+@router.post("/account/password")
+def account_password(
+    request: Request,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    current_password: Field = "",
+    new_password: Field = "",
+) -> Response:
+    try:
+        community.accounts.change_password(user, current_password, new_password)
+    except InvalidInput as exc:
+        return _account_page(request, community, user, error=exc.message, status_code=400)
+    # Changing the password ended every session, this one too: sign in again here.
+    response = _redirect("/login?next=/account")
+    _clear_session(response, request)
+    return response
+
+
+@router.post("/account/tokens")
+def token_create(
+    request: Request,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        _info, token = community.tokens.create(user, name)
+    except InvalidInput as exc:
+        return _account_page(request, community, user, error=exc.message, status_code=400)
+    return _account_page(request, community, user, new_token=token, status_code=201)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def token_revoke(
+    request: Request, token_id: int, _: Csrf, user: SignedIn, community: CommunityDep
+) -> Response:
+    community.tokens.revoke(token_id, by=user)
+    return _redirect("/account#tokens")

@@ -1,0 +1,383 @@
+"""Subscribing to digests: the form, confirmation, one-click unsubscribe, the manage page, and
+``POST /api/subscriptions``. Handlers parse, call ``mail.service.Subscriptions``, render.
+
+Links in emails carry signed tokens (mail/tokens.py), so none of these pages needs an
+account or a session: RFC 8058 one-click unsubscribe must work from a mail provider's server.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from paperboard.config import Settings
+from paperboard.mail.address import InvalidAddress
+from paperboard.mail.compose import MailConfig
+from paperboard.mail.sender import DeliveryError, MailSender, PermanentFailure
+from paperboard.mail.service import InvalidFrequency, Subscriptions
+from paperboard.mail.tokens import InvalidToken, Purpose
+from paperboard.mail.topics import (
+    InvalidTopics,
+    Topics,
+    parse_categories,
+    parse_interest,
+    parse_keywords,
+    parse_topics,
+    topics_from_terms,
+)
+from paperboard.storage.database import Database
+from paperboard.storage.subscriptions import Subscriber
+from paperboard.web.deps import get_db, get_settings
+from paperboard.web.errors import PageError
+from paperboard.web.templating import render
+
+log = logging.getLogger(__name__)
+
+# Pages stay out of /openapi.json (each says include_in_schema=False); the API route is in it.
+router = APIRouter(default_response_class=HTMLResponse)
+PAGE = {"include_in_schema": False}
+
+MAX_TOKEN_CHARS = 120
+NOT_CONFIGURED = "Email digests are not set up on this paperboard (PAPERBOARD_SMTP_URL)."
+MAIL_FAILED = "The confirmation email could not be sent right now. Please try again later."
+STATUS_LABELS = {
+    "pending": "Waiting for you to confirm (follow the link in the confirmation email)",
+    "confirmed": "Subscribed",
+    "unsubscribed": "Unsubscribed",
+    "bounced": "Paused: mail to this address came back undelivered",
+}
+
+Token = Annotated[str, Query(min_length=1, max_length=MAX_TOKEN_CHARS)]
+
+
+def _sender(request: Request, settings: Settings) -> MailSender | None:
+    """The app's mail sender: ``app.state.mail_sender`` if set (tests), else SMTP from the
+    settings (None when ``PAPERBOARD_SMTP_URL`` is unset)."""
+    state = request.app.state
+    sender = getattr(state, "mail_sender", None)
+    if sender is None and settings.smtp_url is not None:
+        from paperboard.mail.smtp import SmtpSender
+
+        sender = state.mail_sender = SmtpSender.from_url(settings.smtp_url.reveal())
+    return sender
+
+
+@dataclass
+class _Service:
+    subscriptions: Subscriptions
+    available: bool  # a sender is configured
+
+
+def get_service(
+    request: Request,
+    db: Annotated[Database, Depends(get_db)],
+    settings: Annotated[Settings, Depends(get_settings)],
+) -> _Service:
+    """Built on the first request and kept on ``app.state`` (templates compile once)."""
+    state = request.app.state
+    service: _Service | None = getattr(state, "subscription_service", None)
+    if service is None:
+        sender = _sender(request, settings)
+        subscriptions = Subscriptions(
+            db, MailConfig.from_settings(settings), sender or _Unavailable()
+        )
+        service = state.subscription_service = _Service(subscriptions, sender is not None)
+    return service
+
+
+class _Unavailable:
+    """Stands in for a sender when none is configured: pages that only read links work."""
+
+    def session(self):  # type: ignore[no-untyped-def]
+        raise PageError(503, NOT_CONFIGURED)
+
+
+Service = Annotated[_Service, Depends(get_service)]
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FormValues:
+    email: str = ""
+    frequency: str = "daily"
+    categories: list[str] = field(default_factory=list)
+    other_categories: str = ""
+    keywords: str = ""
+    interest: str = ""
+    weekly_day: str = "Monday"
+
+    def topics(self) -> Topics:
+        return parse_topics(
+            [*self.categories, self.other_categories],
+            [self.keywords],
+            self.interest,
+        )
+
+
+def _form_from(subscriber: Subscriber, choices: tuple[str, ...], weekly_day: str) -> FormValues:
+    topics = subscriber.topics
+    return FormValues(
+        email=subscriber.email,
+        frequency=subscriber.frequency,
+        categories=[c for c in topics.categories if c in choices],
+        other_categories=", ".join(c for c in topics.categories if c not in choices),
+        keywords=", ".join(topics.keywords),
+        interest=topics.interest or "",
+        weekly_day=weekly_day,
+    )
+
+
+def _form_context(settings: Settings, form: FormValues) -> dict[str, object]:
+    form.weekly_day = settings.digest_weekly_day.capitalize()
+    return {"form": form, "category_choices": settings.categories}
+
+
+FormText = Annotated[str, Form(max_length=1200)]
+
+
+@router.get("/subscribe", name="subscribe", **PAGE)
+def subscribe_form(
+    request: Request,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    email: Annotated[str, Query(max_length=254)] = "",
+) -> Response:
+    form = FormValues(email=email)
+    context = _form_context(settings, form) | {"available": service.available, "error": None}
+    return render(request, "subscribe.html", context)
+
+
+@router.post("/subscribe", **PAGE)
+def subscribe_submit(
+    request: Request,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    email: Annotated[str, Form(max_length=254)] = "",
+    frequency: Annotated[str, Form(max_length=16)] = "daily",
+    categories: Annotated[list[str] | None, Form()] = None,
+    other_categories: FormText = "",
+    keywords: FormText = "",
+    interest: FormText = "",
+    website: FormText = "",
+) -> Response:
+    form = FormValues(email, frequency, categories or [], other_categories, keywords, interest)
+    context = _form_context(settings, form) | {"available": service.available}
+    if website:
+        # The hidden field only robots fill: answer as if it worked, send nothing.
+        return render(request, "subscribe_sent.html", {"email": email, "frequency": frequency})
+    if not service.available:
+        return render(request, "subscribe.html", context | {"error": None}, status_code=503)
+    try:
+        topics = form.topics()
+        service.subscriptions.request(email, frequency, topics)
+    except (InvalidAddress, InvalidFrequency, InvalidTopics) as exc:
+        message = "That is not an email address." if isinstance(exc, InvalidAddress) else str(exc)
+        return render(request, "subscribe.html", context | {"error": message}, status_code=400)
+    except PermanentFailure:
+        error = "The mail server refused this address."
+        return render(request, "subscribe.html", context | {"error": error}, status_code=400)
+    except DeliveryError:
+        log.exception("sending a confirmation email failed")
+        return render(request, "subscribe.html", context | {"error": MAIL_FAILED}, status_code=503)
+    return render(request, "subscribe_sent.html", {"email": email.strip(), "frequency": frequency})
+
+
+# --- links from emails -------------------------------------------------------------------------
+
+
+def _link_error(exc: InvalidToken) -> PageError:
+    return PageError(
+        400,
+        f"{str(exc).capitalize()}. Links in our emails work as they were sent; a link that was "
+        "cut or changed does not.",
+        title="This link does not work",
+        links=[("Subscribe again", "/subscribe")],
+    )
+
+
+@router.get("/subscribe/confirm", name="subscribe_confirm", **PAGE)
+def confirm(request: Request, service: Service, token: Token) -> Response:
+    """Confirm (idempotent). A GET, because that is what a link in an email can do."""
+    try:
+        subscriber = service.subscriptions.confirm(token)
+    except InvalidToken as exc:
+        raise _link_error(exc) from None
+    links = service.subscriptions.links(subscriber)
+    return render(
+        request,
+        "subscribe_confirmed.html",
+        {"subscriber": subscriber, "manage_url": links.manage_url},
+    )
+
+
+@router.get("/unsubscribe", name="unsubscribe", **PAGE)
+def unsubscribe_page(request: Request, service: Service, token: Token) -> Response:
+    """Shows a button: a link scanner that follows every link in a mail unsubscribes no one."""
+    try:
+        subscriber = service.subscriptions.subscriber_for(token, Purpose.UNSUBSCRIBE)
+    except InvalidToken as exc:
+        raise _link_error(exc) from None
+    links = service.subscriptions.links(subscriber)
+    context = {"subscriber": subscriber, "token": token, "done": False}
+    return render(request, "subscribe_unsubscribe.html", context | {"manage_url": links.manage_url})
+
+
+@router.post("/unsubscribe", **PAGE)
+def unsubscribe(request: Request, service: Service, token: Token) -> Response:
+    """The button, and RFC 8058 one-click: a POST with ``List-Unsubscribe=One-Click`` from
+    the mail provider. No session, no redirect; effective at once."""
+    try:
+        subscriber = service.subscriptions.unsubscribe(token)
+    except InvalidToken as exc:
+        raise _link_error(exc) from None
+    links = service.subscriptions.links(subscriber)
+    context = {"subscriber": subscriber, "token": token, "done": True}
+    return render(request, "subscribe_unsubscribe.html", context | {"manage_url": links.manage_url})
+
+
+def _manage_page(
+    request: Request,
+    settings: Settings,
+    subscriber: Subscriber,
+    token: str,
+    *,
+    form: FormValues | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    weekly_day = settings.digest_weekly_day.capitalize()
+    form = form or _form_from(subscriber, settings.categories, weekly_day)
+    context = _form_context(settings, form) | {
+        "subscriber": subscriber,
+        "token": token,
+        "status_label": STATUS_LABELS.get(subscriber.status, subscriber.status),
+        "notice": notice,
+        "error": error,
+    }
+    return render(request, "subscribe_manage.html", context, status_code=status_code)
+
+
+@router.get("/subscription/manage", name="subscription_manage", **PAGE)
+def manage_page(
+    request: Request,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    token: Token,
+) -> Response:
+    try:
+        subscriber = service.subscriptions.subscriber_for(token, Purpose.MANAGE)
+    except InvalidToken as exc:
+        raise _link_error(exc) from None
+    return _manage_page(request, settings, subscriber, token)
+
+
+@router.post("/subscription/manage", **PAGE)
+def manage_submit(
+    request: Request,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    token: Token,
+    action: Annotated[Literal["save", "unsubscribe", "resubscribe"], Form()] = "save",
+    frequency: Annotated[str, Form(max_length=16)] = "daily",
+    categories: Annotated[list[str] | None, Form()] = None,
+    other_categories: FormText = "",
+    keywords: FormText = "",
+    interest: FormText = "",
+) -> Response:
+    subscriptions = service.subscriptions
+    try:
+        subscriber = subscriptions.subscriber_for(token, Purpose.MANAGE)
+    except InvalidToken as exc:
+        raise _link_error(exc) from None
+    form = FormValues(
+        subscriber.email, frequency, categories or [], other_categories, keywords, interest
+    )
+    if action == "unsubscribe":
+        subscriber = subscriptions.unsubscribe_managed(token)
+        return _manage_page(request, settings, subscriber, token, notice="Unsubscribed.")
+    try:
+        subscriber = subscriptions.update(token, frequency, form.topics())
+    except (InvalidFrequency, InvalidTopics) as exc:
+        return _manage_page(
+            request, settings, subscriber, token, form=form, error=str(exc), status_code=400
+        )
+    notice = "Saved."
+    if action == "resubscribe":
+        subscriber = subscriptions.resubscribe(token)
+        notice = f"Subscribed again: the next {subscriber.frequency} digest comes to you."
+    return _manage_page(request, settings, subscriber, token, notice=notice)
+
+
+# --- JSON API ----------------------------------------------------------------------------------
+
+
+class TopicsIn(BaseModel):
+    categories: list[str] = Field(default_factory=list, max_length=30)
+    keywords: list[str] = Field(default_factory=list, max_length=20)
+    interest: str | None = Field(default=None, max_length=300)
+
+
+class SubscriptionIn(BaseModel):
+    email: str = Field(max_length=254)
+    frequency: Literal["daily", "weekly"] = "daily"
+    # An object, or a flat list in which arXiv categories are told apart from keywords.
+    topics: TopicsIn | list[str] | None = None
+
+
+def _api_topics(topics: TopicsIn | list[str] | None) -> Topics:
+    if topics is None:
+        return Topics()
+    if isinstance(topics, list):
+        return topics_from_terms(topics)
+    return Topics(
+        parse_categories(topics.categories),
+        parse_keywords(topics.keywords),
+        parse_interest(topics.interest),
+    )
+
+
+@router.post(
+    "/api/subscriptions",
+    response_class=JSONResponse,
+    status_code=202,
+    include_in_schema=True,
+    tags=["subscriptions"],
+    summary="Subscribe an address to the daily or weekly digest (double opt-in)",
+)
+def api_subscribe(body: SubscriptionIn, service: Service) -> JSONResponse:
+    """Stores the request and emails a confirmation link; nothing else is sent until it is
+    followed. The answer is the same whether or not the address was subscribed already."""
+    if not service.available:
+        raise PageError(503, NOT_CONFIGURED)
+    try:
+        topics = _api_topics(body.topics)
+        service.subscriptions.request(body.email, body.frequency, topics)
+    except InvalidAddress:
+        raise PageError(422, "not an email address") from None
+    except InvalidTopics as exc:
+        raise PageError(422, str(exc)) from None
+    except PermanentFailure:
+        raise PageError(422, "the mail server refused this address") from None
+    except DeliveryError:
+        log.exception("sending a confirmation email failed")
+        raise PageError(503, MAIL_FAILED) from None
+    return JSONResponse(
+        {
+            "status": "pending_confirmation",
+            "email": body.email.strip().lower(),
+            "frequency": body.frequency,
+            "topics": topics.as_dict(),
+            "detail": "If this address can receive mail, a confirmation link is on its way; "
+            "no digest is sent before it is followed.",
+        },
+        status_code=202,
+    )

@@ -1,0 +1,141 @@
+"""API tokens: stored hashed, revocable, and a token acts for its owner only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from paperboard.community.accounts import Client
+from paperboard.community.errors import NotFound
+from paperboard.storage.database import Database
+from paperboard.storage.schema import api_tokens
+from tests.community_site import Site, build_site, featured, paper
+from tests.test_accounts import _cli
+
+CLIENT = Client("192.0.2.1")
+TODAY = datetime.now(UTC).date()
+
+
+@pytest.fixture
+def site(tmp_path: Path, sqlite_url: str) -> Iterator[Site]:
+    db = Database(sqlite_url)
+    built = build_site(db, tmp_path / "data")
+    built.add(paper("2401.00001"), featured("2401.00001", TODAY, upvotes=2))
+    yield built
+    built.close()
+    db.dispose()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_tokens_are_stored_hashed(site: Site) -> None:
+    site.user("ada")
+    info, token = site.community.tokens.create_for("ada", "script")
+    assert token.startswith("pb_") and len(token) > 40
+    with site.db.read() as connection:
+        row = connection.execute(select(api_tokens)).one()
+    assert token not in (row.token_hash, row.prefix) and row.prefix == token[:10]
+    assert info.name == "script"
+    assert site.community.tokens.authenticate(token).username == "ada"
+    assert site.community.tokens.authenticate(token + "x") is None
+    assert site.community.tokens.authenticate("pb_" + "A" * 43) is None
+
+
+def test_the_write_api_needs_a_valid_token(site: Site) -> None:
+    http = site.visitor().http
+    for headers in ({}, bearer("nope"), {"Authorization": "Basic YWRhOnB3"}, bearer("pb_x")):
+        response = http.post("/api/papers/2401.00001/upvote", headers=headers)
+        assert response.status_code == 401, headers
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert "error" in response.json()
+
+
+def test_session_cookies_do_not_work_on_the_api(site: Site) -> None:
+    visitor = site.signed_in("ada")
+    # A browser session cannot be ridden by another site's script: the API wants a token.
+    assert visitor.http.post("/api/papers/2401.00001/upvote").status_code == 401
+
+
+def test_revoked_tokens_stop_working_at_once(site: Site) -> None:
+    site.user("ada")
+    info, token = site.community.tokens.create_for("ada")
+    http = site.visitor().http
+    assert http.post("/api/papers/2401.00001/upvote", headers=bearer(token)).status_code == 200
+    site.community.tokens.revoke(info.id, by=None)
+    assert http.delete("/api/papers/2401.00001/upvote", headers=bearer(token)).status_code == 401
+
+
+def test_a_token_of_user_a_cannot_act_for_user_b(site: Site) -> None:
+    site.user("alice")
+    site.user("bob")
+    _, alice = site.community.tokens.create_for("alice")
+    bob_info, bob = site.community.tokens.create_for("bob")
+    http = site.visitor().http
+    # Bob upvotes and comments.
+    assert http.post("/api/papers/2401.00001/upvote", headers=bearer(bob)).json()["upvotes"] == 3
+    posted = http.post(
+        "/api/papers/2401.00001/comments", json={"text": "Bob's"}, headers=bearer(bob)
+    ).json()
+    # Alice's token withdraws *Alice's* vote (there is none): Bob's stays.
+    gone = http.delete("/api/papers/2401.00001/upvote", headers=bearer(alice)).json()
+    assert gone == {"arxivId": "2401.00001", "upvotes": 3, "upvoted": False}
+    # Alice cannot edit, delete or hide Bob's comment.
+    edit = http.patch(f"/api/comments/{posted['id']}", json={"text": "x"}, headers=bearer(alice))
+    delete = http.delete(f"/api/comments/{posted['id']}", headers=bearer(alice))
+    hide = http.post(f"/api/comments/{posted['id']}/hide", json={}, headers=bearer(alice))
+    assert (edit.status_code, delete.status_code, hide.status_code) == (403, 403, 403)
+    (comment,) = http.get("/api/papers/2401.00001/comments").json()
+    assert comment["text"] == "Bob's" and comment["state"] == "visible"
+    # Nor revoke Bob's token: as far as Alice can tell, it does not exist.
+    alice_user = site.community.accounts.by_username("alice")
+    assert alice_user is not None
+    with pytest.raises(NotFound):
+        site.community.tokens.revoke(bob_info.id, by=alice_user)
+    assert site.community.tokens.authenticate(bob) is not None
+    # An identity in the body is not a thing the API reads: the token decides.
+    spoof = http.post(
+        "/api/papers/2401.00001/comments",
+        json={"text": "As Bob?", "author": "bob", "user": "bob"},
+        headers=bearer(alice),
+    )
+    assert spoof.json()["author"]["name"] == "alice"
+
+
+def test_tokens_on_the_account_page(site: Site) -> None:
+    visitor = site.signed_in("ada")
+    created = visitor.post_form("/account/tokens", {"name": "laptop"})
+    assert created.status_code == 201
+    token = created.text.split('<code class="token-value">')[1].split("<")[0]
+    assert token.startswith("pb_")
+    page = visitor.get("/account").text
+    assert "laptop" in page and token not in page  # shown once
+    (info,) = site.community.tokens.tokens_of(site.community.accounts.by_username("ada"))  # type: ignore[arg-type]
+    other = site.signed_in("eve")
+    # Eve cannot revoke Ada's token through the form.
+    assert other.post_form(f"/account/tokens/{info.id}/revoke").status_code == 404
+    assert visitor.post_form(f"/account/tokens/{info.id}/revoke").status_code == 303
+    assert site.community.tokens.authenticate(token) is None
+
+
+def test_token_cli(site: Site, sqlite_url: str) -> None:
+    site.user("ada")
+    data = site.settings.data_dir
+    created = _cli(data, sqlite_url, "token", "create", "ada", "--name", "ci")
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[-1]
+    assert site.community.tokens.authenticate(token).username == "ada"
+    listed = _cli(data, sqlite_url, "token", "list", "ada")
+    assert "ci\tactive" in listed.stdout and token not in listed.stdout
+    token_id = listed.stdout.split("\t")[0]
+    revoked = _cli(data, sqlite_url, "token", "revoke", token_id)
+    assert revoked.exit_code == 0 and site.community.tokens.authenticate(token) is None
+    assert _cli(data, sqlite_url, "token", "create", "nobody").exit_code == 2
+    _, second = site.community.tokens.create_for("ada")
+    by_value = _cli(data, sqlite_url, "token", "revoke", "--token-stdin", input=second + "\n")
+    assert by_value.exit_code == 0 and site.community.tokens.authenticate(second) is None
