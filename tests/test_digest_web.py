@@ -311,3 +311,13 @@ def test_mail_server_down_is_reported(tmp_path: Path, db: Database) -> None:
             assert page.status_code == 503 and "could not be sent right now" in page.text
             api = client.post("/api/subscriptions", json={"email": "a@example.org"})
             assert api.status_code == 503
+
+
+def test_the_form_on_every_page_subscribes(site: Site) -> None:
+    page = site.client.get("/papers/new")
+    assert '<form class="cta-form" method="post" action="/subscribe">' in page.text
+    # Exactly the fields that form sends: email and frequency, no topics.
+    subscribe(site, "grace@example.org", frequency="weekly")
+    ((subject, _text, _html),) = site.mails_to("grace@example.org")
+    assert subject == "Confirm your paperboard weekly digest"
+    assert site.status("grace@example.org") == "pending"

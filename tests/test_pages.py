@@ -397,7 +397,9 @@ def test_every_page_has_search_and_the_digest_call_to_action(boards_site: Site, 
     html = boards_site.get(path)
     assert '<form class="search" action="/search" method="get" role="search">' in html
     assert "Get trending papers in your email inbox" in html
-    assert '<a class="button button-primary" href="/subscribe">Subscribe</a>' in html
+    assert '<form class="cta-form" method="post" action="/subscribe">' in html
+    assert '<input id="cta-email" type="email" name="email"' in html
+    assert '<a class="cta-more" href="/subscribe">Choose topics</a>' in html
     head = boards_site.client.head(path)
     assert head.status_code == 200
     assert head.content == b""
