@@ -16,7 +16,7 @@ from paperboard.config import Settings
 from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
-from paperboard.web import api, auth, community, errors, feeds, pages, subscriptions
+from paperboard.web import api, auth, community, errors, feeds, pages, search_page, subscriptions
 from paperboard.web.deps import get_db
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
@@ -66,6 +66,8 @@ def create_app(
     app.include_router(community.router)
     app.include_router(community.api_router)
     # Before pages: its /papers/{arxiv_id:path} catch-all would take /papers/{id}.md.
+    # Before api: its /api/papers/{arxiv_id:path} catch-all would take .../similar.
+    app.include_router(search_page.router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(subscriptions.router)
