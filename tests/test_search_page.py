@@ -76,3 +76,12 @@ def test_similar_papers_api(client: TestClient) -> None:
     assert all(item["id"] != "2401.00001" for item in similar)
     assert client.get("/api/papers/2401.99999/similar").status_code == 404
     assert client.get("/api/papers/nonsense/similar").status_code == 404
+
+
+def test_paper_page_shows_similar_papers(client: TestClient) -> None:
+    page = client.get("/papers/2401.00001")
+    assert page.status_code == 200
+    assert "Similar papers" in page.text
+    section = page.text.split("Similar papers", 1)[1].split("</section>", 1)[0]
+    assert 'href="/papers/2401.00001"' not in section  # never itself
+    assert section.count("<li>") >= 1

@@ -217,6 +217,7 @@ class PaperPage:
     featured_on: tuple[Link, ...]  # each day's board, oldest first
     upvotes: int
     num_comments: int
+    paper_id: int = 0
 
 
 def load_newest(db: Database, *, limit: int, offset: int) -> list[listing.ListedPaper]:
@@ -233,7 +234,7 @@ def load_paper_page(db: Database, arxiv_id: str) -> PaperPage | None:
             return None
         days = board_store.featured_days_of(connection, listed.paper_id)
     links = tuple(Link(period_label(Period("day", day, day)), _day_url(day)) for day in days)
-    return PaperPage(listed.paper, links, listed.upvotes, listed.num_comments)
+    return PaperPage(listed.paper, links, listed.upvotes, listed.num_comments, listed.paper_id)
 
 
 def _day_url(day: date) -> str:

@@ -228,5 +228,23 @@ def paper(request: Request, arxiv_id: str, db: DbDep) -> Response:
             title="Paper not found",
             links=[(f"Look for {parsed.id} on arXiv", abs_url(parsed.id))],
         )
-    context = {"paper": view.paper, "view": view, **community.paper_context(request, view)}
+    context = {
+        "paper": view.paper,
+        "view": view,
+        "similar": _similar(request, view.paper_id),
+        **community.paper_context(request, view),
+    }
     return render(request, "paper.html", context)
+
+
+SIMILAR_SHOWN = 5
+
+
+def _similar(request: Request, paper_id: int) -> list[Any]:
+    """Nearest papers by meaning; empty (and the section absent) until vectors exist."""
+    from paperboard.web.search_page import search_service
+
+    service = search_service(request)
+    if not service.semantic_available:
+        return []
+    return service.similar(paper_id, SIMILAR_SHOWN)
