@@ -152,6 +152,9 @@ def main() -> None:
         "PAPERBOARD_DATA_DIR": str(data_dir),
         "PAPERBOARD_SYNC_ON_START": "false",
         "PAPERBOARD_LOG_LEVEL": "warning",
+        # Steady state: no background embedding of 88,864 papers (~45 min of one core) while
+        # wrk runs; search is keyword-only here (bench/search_latency.py measures hybrid).
+        "PAPERBOARD_EMBEDDER": os.environ.get("PAPERBOARD_EMBEDDER", "off"),
     }
     server = start(
         [sys.executable, "-m", "paperboard.cli", "serve", "--port", str(port), "--workers", "2"],

@@ -57,7 +57,7 @@ def test_setting_selects_the_embedder(environ: dict[str, str], expected: int) ->
 
 
 def test_unknown_embedder_is_a_clear_error() -> None:
-    with pytest.raises(EmbedderError, match="minilm-int8, hashing or sentence-transformers"):
+    with pytest.raises(EmbedderError, match="minilm-int8, off, hashing or sentence-transformers"):
         load_embedder(environ={"PAPERBOARD_EMBEDDER": "word2vec"})
 
 
@@ -129,3 +129,8 @@ def test_minilm_token_cap_truncates(minilm: OnnxMiniLMEmbedder) -> None:
     long = "word " * 1000
     assert max(minilm.token_lengths([long])) == minilm.max_tokens
     assert minilm.embed([long]).shape == (1, 384)
+
+
+def test_embedder_off_is_a_clear_choice() -> None:
+    with pytest.raises(EmbedderError, match="switched off"):
+        load_embedder("off")

@@ -296,6 +296,9 @@ def load_embedder(
         max_tokens = _env_int(env, ENV_MAX_TOKENS, 8, 512)
     if threads is None and env.get(ENV_THREADS):
         threads = _env_int(env, ENV_THREADS, 1, 256)
+    if spec == "off":
+        # Keyword search only, and no background embedding (a small box that serves only).
+        raise EmbedderError(f"{ENV_EMBEDDER}=off: semantic search is switched off")
     if spec == DEFAULT_EMBEDDER:
         return OnnxMiniLMEmbedder(
             max_tokens=max_tokens or DEFAULT_MAX_TOKENS, threads=threads, environ=env
@@ -306,7 +309,7 @@ def load_embedder(
     if spec.startswith("sentence-transformers:"):
         return SentenceTransformersEmbedder(spec.partition(":")[2], max_tokens=max_tokens)
     raise EmbedderError(
-        f"{ENV_EMBEDDER}={spec!r} is unknown: use minilm-int8, hashing or "
+        f"{ENV_EMBEDDER}={spec!r} is unknown: use minilm-int8, off, hashing or "
         "sentence-transformers:MODEL"
     )
 
