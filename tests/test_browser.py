@@ -159,7 +159,9 @@ def test_home_board(server: Served, screen: Screen) -> None:
     cta.scroll_into_view_if_needed()
     expect(cta).to_be_visible()
     expect(cta).to_contain_text("Get trending papers in your email inbox")
-    expect(cta.get_by_role("link", name="Subscribe")).to_have_attribute("href", "/subscribe")
+    expect(cta.get_by_label("Your email for the digest")).to_be_visible()
+    expect(cta.get_by_role("button", name="Subscribe")).to_be_visible()
+    expect(cta.get_by_role("link", name="Choose topics")).to_have_attribute("href", "/subscribe")
 
 
 def test_paper_page(server: Served, screen: Screen) -> None:
