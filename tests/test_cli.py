@@ -94,6 +94,8 @@ COMMANDS = [
     ["export"],
     ["import"],
     ["stats"],
+    ["embed"],
+    ["search"],
     ["db", "upgrade"],
     ["index", "sync"],
     ["index", "rebuild"],

@@ -207,6 +207,12 @@ _INVALID = [
     ("PAPERBOARD_DIGEST_WEEKLY_DAY", "funday"),
     ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "0"),
     ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "two weeks"),
+    ("PAPERBOARD_EMBEDDER", "bert"),
+    ("PAPERBOARD_EMBEDDER", "sentence-transformers:"),
+    ("PAPERBOARD_EMBEDDER_MAX_TOKENS", "4"),
+    ("PAPERBOARD_EMBEDDER_MAX_TOKENS", "600"),
+    ("PAPERBOARD_EMBEDDER_THREADS", "0"),
+    ("PAPERBOARD_ENVIRONMENT", "staging"),
 ]
 
 
@@ -223,9 +229,43 @@ def test_invalid_value_names_the_variable(variable: str, value: str) -> None:
 
 def test_every_validated_setting_has_an_invalid_case() -> None:
     # Settings that accept any text: the data dir (a path) and the bind address.
-    free_text = {"PAPERBOARD_DATA_DIR", "PAPERBOARD_HOST"}
+    free_text = {"PAPERBOARD_DATA_DIR", "PAPERBOARD_HOST", "PAPERBOARD_EMBEDDER_TOKENIZER"}
     covered = {variable for variable, _ in _INVALID}
     assert covered == {s.env for s in SETTINGS} - free_text
+
+
+def test_production_refuses_a_missing_secret_key() -> None:
+    with pytest.raises(SettingsError, match="PAPERBOARD_SECRET_KEY"):
+        load_settings(
+            {"PAPERBOARD_ENVIRONMENT": "production", "PAPERBOARD_BASE_URL": "https://p.example"}
+        )
+
+
+def test_production_refuses_plain_http_links() -> None:
+    with pytest.raises(SettingsError, match="https://"):
+        load_settings({"PAPERBOARD_ENVIRONMENT": "production", "PAPERBOARD_SECRET_KEY": "k" * 40})
+
+
+def test_production_starts_with_a_key_and_https() -> None:
+    settings = load_settings(
+        {
+            "PAPERBOARD_ENVIRONMENT": "production",
+            "PAPERBOARD_SECRET_KEY": "k" * 40,
+            "PAPERBOARD_BASE_URL": "https://papers.example.org",
+        }
+    )
+    assert settings.environment == "production"
+
+
+def test_embedder_settings_are_validated() -> None:
+    settings = load_settings(
+        {
+            "PAPERBOARD_EMBEDDER": "sentence-transformers:all-mpnet-base-v2",
+            "PAPERBOARD_EMBEDDER_MAX_TOKENS": "256",
+        }
+    )
+    assert settings.embedder == "sentence-transformers:all-mpnet-base-v2"
+    assert settings.embedder_max_tokens == 256
 
 
 def test_first_invalid_setting_is_reported_even_with_valid_ones() -> None:

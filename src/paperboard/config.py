@@ -119,6 +119,15 @@ def _parse_secret_key(value: str) -> Secret:
     return Secret(value.strip())
 
 
+def _parse_embedder(value: str) -> str:
+    spec = value.strip()
+    if spec in ("minilm-int8", "hashing", "off") or re.fullmatch(r"hashing:\d{1,4}", spec):
+        return spec
+    if spec.startswith("sentence-transformers:") and spec.partition(":")[2].strip():
+        return spec
+    raise ValueError("expected minilm-int8, hashing, off or sentence-transformers:MODEL")
+
+
 def _parse_time_of_day(value: str) -> time:
     match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
     if not match:
@@ -257,6 +266,43 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_weekday,
     ),
     Setting(
+        "embedder",
+        "Sentence embedder for semantic search and similar papers: `minilm-int8` (bundled, "
+        "onnxruntime), `hashing` (no model; tests and demos), "
+        "`sentence-transformers:NAME` (a locally available model; on a GPU when present) "
+        "or `off` (keyword search only, no background embedding).",
+        "minilm-int8",
+        _parse_embedder,
+    ),
+    Setting(
+        "embedder_tokenizer",
+        "A `tokenizer.json` (or a zip holding one) for the MiniLM embedder. Default: the "
+        "tokenizer bundled with paperboard.",
+        None,
+        lambda v: Path(v).expanduser(),
+    ),
+    Setting(
+        "embedder_max_tokens",
+        "Word pieces embedded per paper (title first). 128 is twice as fast as 256 at a small "
+        "quality cost (docs/benchmarks.md).",
+        "128",
+        _parse_int(8, 512),
+    ),
+    Setting(
+        "embedder_threads",
+        "CPU threads the embedder uses. Default: onnxruntime's choice for `paperboard embed`, "
+        "one thread for the background embedding of `serve` and `worker`.",
+        None,
+        _parse_int(1, 256),
+    ),
+    Setting(
+        "environment",
+        "`development` or `production`. In production paperboard refuses to start without "
+        "PAPERBOARD_SECRET_KEY and with a non-https PAPERBOARD_BASE_URL.",
+        "development",
+        lambda v: _choice(v, ("development", "production")),
+    ),
+    Setting(
         "submit_window_days",
         "Signed-in users can submit papers first published within this many days to "
         "today's board (curators can feature any paper).",
@@ -294,6 +340,11 @@ class Settings:
     secret_key: Secret | None
     digest_daily_at: time
     digest_weekly_day: str
+    embedder: str
+    embedder_tokenizer: Path | None
+    embedder_max_tokens: int
+    embedder_threads: int | None
+    environment: str
     submit_window_days: int
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -329,7 +380,26 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     )
     # Test-only and later-issue variables are tolerated; misspellings are listed, not fatal.
     values["extra"] = {key: env[key] for key in unknown}
-    return Settings(**values)
+    settings = Settings(**values)
+    check_production(settings)
+    return settings
+
+
+def check_production(settings: Settings) -> None:
+    """Production refuses the development shortcuts: a generated signing key (which differs
+    between machines and is lost with the data dir) and plain-http links in emails."""
+    if settings.environment != "production":
+        return
+    if settings.secret_key is None:
+        raise SettingsError(
+            f"{ENV_PREFIX}ENVIRONMENT=production needs {ENV_PREFIX}SECRET_KEY "
+            "(at least 32 characters, e.g. `openssl rand -hex 32`)"
+        )
+    if not settings.base_url.startswith("https://"):
+        raise SettingsError(
+            f"{ENV_PREFIX}ENVIRONMENT=production needs an https:// {ENV_PREFIX}BASE_URL "
+            f"(got {settings.base_url!r})"
+        )
 
 
 def settings_markdown() -> str:
