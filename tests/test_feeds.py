@@ -47,7 +47,7 @@ FEEDS = [
     ("/feeds/month/2026-08.atom", f"{BASE_URL}/papers/month/2026-08", 20),
     ("/feeds/trending.atom", f"{BASE_URL}/papers/trending", 20),
     ("/feeds/new.atom", f"{BASE_URL}/papers/new", 50),
-    ("/feeds/search.atom?q=kazakh", None, None),
+    ("/feeds/search.atom?q=kazakh", f"{BASE_URL}/search?q=kazakh", None),
 ]
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from paperboard.config import load_settings
 from paperboard.jobs.embed import backfill
-from paperboard.search.service import open_search_service
+from paperboard.search.service import SearchRequest, open_search_service
 from paperboard.search.vectors import open_vector_index
 from paperboard.storage.database import Database
 from paperboard.web.app import create_app
@@ -85,3 +85,18 @@ def test_paper_page_shows_similar_papers(client: TestClient) -> None:
     section = page.text.split("Similar papers", 1)[1].split("</section>", 1)[0]
     assert 'href="/papers/2401.00001"' not in section  # never itself
     assert section.count("<li>") >= 1
+
+
+def test_search_api_returns_the_hybrid_ranking(client: TestClient) -> None:
+    service = client.app.state.search_service  # type: ignore[attr-defined]
+    query = "graph neural network"
+    hybrid = service.search(SearchRequest(query=query, per_page=10))
+    keyword = service.search(SearchRequest(query=query, per_page=10, mode="keyword"))
+    expected = [hit.paper.arxiv_id for hit in hybrid.hits]
+    # The query is one where meaning finds papers that share no word with it.
+    assert expected != [hit.paper.arxiv_id for hit in keyword.hits]
+    response = client.get("/api/papers/search", params={"q": query, "limit": 10})
+    assert response.status_code == 200
+    assert [item["paper"]["id"] for item in response.json()] == expected
+    listed = client.get("/api/papers", params={"search": query, "limit": 10}).json()
+    assert [item["id"] for item in listed] == expected

@@ -28,13 +28,13 @@ from fastapi.responses import Response
 from paperboard import boards
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
-from paperboard.search.service import search_papers
+from paperboard.search.service import SearchRequest
 from paperboard.storage import board as board_store
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper, PageKey
 from paperboard.web import hf_shapes
-from paperboard.web.deps import get_db, get_keyword_index, get_settings
+from paperboard.web.deps import get_db, get_keyword_index, get_search_service, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.markdown_view import NOT_AN_ID_MARKDOWN, not_found_markdown, paper_markdown
 from paperboard.web.response_cache import CachedRoute, get_response_cache
@@ -168,26 +168,26 @@ def _search_body(request: Request, q: str | None, limit: int) -> bytes:
         with db.read() as connection:
             found = listing.newest_page(connection, None, limit)
         return _dumps([hf_shapes.search_item(listed, None) for listed in found])
-    found = keyword_search(request, q, limit)
+    found = hybrid_search(request, q, limit)
     pattern = hf_shapes.highlighter(q)
     return _dumps([hf_shapes.search_item(listed, pattern) for listed in found])
 
 
-def keyword_search(request: Request, q: str, limit: int) -> list[ListedPaper]:
+def hybrid_search(request: Request, q: str, limit: int) -> list[ListedPaper]:
+    """The search page's ranking (keywords and meaning fused) as API rows, best first."""
     db = get_db(request)
-    keyword_index = get_keyword_index(request)
-    if keyword_index is None and db.is_sqlite:
+    if get_keyword_index(request) is None and db.is_sqlite:
         # SQLite searches through the keyword index; a server started without one cannot.
         raise PageError(503, "Search is not available: this server has no keyword index.")
-    records = search_papers(db, keyword_index, q, limit)
+    result = get_search_service(request).search(SearchRequest(query=q, per_page=limit))
     with db.read() as connection:
-        return listing.by_arxiv_ids(connection, [record.arxiv_id for record in records])
+        return listing.by_arxiv_ids(connection, [hit.paper.arxiv_id for hit in result.hits])
 
 
 @router.get(
     "/api/papers/search",
     response_model=list[hf_shapes.HfSearchResult],
-    summary="Search papers by keywords",
+    summary="Search papers by keywords and meaning",
 )
 async def search(
     request: Request,
@@ -196,8 +196,9 @@ async def search(
         Query(
             min_length=1,
             max_length=MAX_QUERY_CHARS,
-            description="Keywords (any text; never parsed as query syntax). Without q: the "
-            "newest papers.",
+            description="Any text: what you remember of a paper, keywords or a pasted "
+            'abstract; `"a phrase"`, `author:"name"` and `cat:cs.CL` are understood, and '
+            "nothing else is query syntax. Without q: the newest papers.",
             examples=["llama 3 herd"],
         ),
     ] = None,
@@ -205,9 +206,10 @@ async def search(
         int, Query(ge=1, le=SEARCH_MAX_LIMIT, description="Results (1-120).")
     ] = SEARCH_DEFAULT_LIMIT,
 ) -> Response:
-    """Every stored paper, best match first, in the daily-papers item shape plus
-    `highlightedTitle`/`highlightedSummary`: the text cut into `{type: "text"|"highlight",
-    text}` segments marking the query's words, as Hugging Face's search does."""
+    """Every stored paper, best match first (keywords and meaning fused, as on /search), in
+    the daily-papers item shape plus `highlightedTitle`/`highlightedSummary`: the text cut
+    into `{type: "text"|"highlight", text}` segments marking the query's words, as Hugging
+    Face's search does."""
     body = await get_response_cache(request).get(
         ("search", q, limit), lambda: _search_body(request, q, limit)
     )
@@ -250,7 +252,7 @@ def _papers_page(db: Database, after: PageKey | None, limit: int) -> tuple[bytes
 
 
 def _papers_search(request: Request, search: str, limit: int) -> tuple[bytes, str | None]:
-    found = keyword_search(request, search, limit)
+    found = hybrid_search(request, search, limit)
     return _dumps([hf_shapes.paper_info(listed) for listed in found]), None
 
 

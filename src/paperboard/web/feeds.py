@@ -3,7 +3,7 @@
 - ``/feeds/date/YYYY-MM-DD.atom``, ``/feeds/week/YYYY-Www.atom``, ``/feeds/month/YYYY-MM.atom``:
   a board, most upvoted first (at most ``BOARD_ENTRIES``);
 - ``/feeds/trending.atom``: the trending ranking; ``/feeds/new.atom``: the newest papers;
-- ``/feeds/search.atom?q=...``: the best keyword matches.
+- ``/feeds/search.atom?q=...``: the best matches (the search page's ranking).
 
 Every link is absolute, built from ``settings.base_url`` (feed readers fetch from elsewhere).
 An entry's id is its paper page URL, so a paper is one item to a reader whichever feed brought
@@ -30,7 +30,7 @@ from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_mo
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.api import MAX_QUERY_CHARS, keyword_search
+from paperboard.web.api import MAX_QUERY_CHARS, hybrid_search
 from paperboard.web.deps import get_db, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.format import reflow
@@ -244,19 +244,19 @@ async def new_feed(request: Request) -> Response:
 
 
 def _search_feed(request: Request, q: str, base_url: str) -> bytes:
-    papers = keyword_search(request, q, SEARCH_ENTRIES)
+    papers = hybrid_search(request, q, SEARCH_ENTRIES)
     feed = FeedInfo(
         title=f"{SITE}: search for {q}",
         subtitle=f"Papers best matching {q!r}.",
         self_url=f"{base_url}/feeds/search.atom?{urlencode({'q': q}, quote_via=quote)}",
-        page_url=None,  # the search page arrives with the search issue
+        page_url=f"{base_url}/search?{urlencode({'q': q}, quote_via=quote)}",
     )
     return render_atom(feed, papers, base_url, board=False)
 
 
 @router.get(
     "/feeds/search.atom",
-    summary="Atom feed of a keyword search",
+    summary="Atom feed of a search",
     response_class=Response,
     responses={**_ATOM_RESPONSE, 400: {"description": "q missing or too long."}},
 )

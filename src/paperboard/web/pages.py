@@ -29,7 +29,7 @@ from paperboard.domain.arxiv_id import InvalidArxivId, abs_url, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
 from paperboard.storage.database import Database
 from paperboard.web import auth, boards_view, community
-from paperboard.web.deps import get_db, get_settings
+from paperboard.web.deps import get_db, get_search_service, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.pagination import PER_PAGE, Pager, page_offset, parse_page
 from paperboard.web.response_cache import CachedRoute
@@ -242,9 +242,7 @@ SIMILAR_SHOWN = 5
 
 def _similar(request: Request, paper_id: int) -> list[Any]:
     """Nearest papers by meaning; empty (and the section absent) until vectors exist."""
-    from paperboard.web.search_page import search_service
-
-    service = search_service(request)
+    service = get_search_service(request)
     if not service.semantic_available:
         return []
     return service.similar(paper_id, SIMILAR_SHOWN)

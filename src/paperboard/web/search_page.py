@@ -3,7 +3,6 @@ search service (search/service.py), which one process opens once and keeps on ap
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -15,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
-from paperboard.search.service import SORTS, SearchRequest, SearchService, open_search_service
+from paperboard.search.service import SORTS, SearchRequest
 from paperboard.storage import listing
+from paperboard.web.deps import get_search_service
 from paperboard.web.errors import PageError
 from paperboard.web.templating import render
 
@@ -46,21 +46,6 @@ class SearchPager:
 
 PER_PAGE = 20
 MAX_PAGE = 50
-_lock = threading.Lock()
-
-
-def search_service(request: Request) -> SearchService:
-    """The app's search service, opened on first use (loading the model takes a moment)."""
-    state = request.app.state
-    service = getattr(state, "search_service", None)
-    if service is None:
-        with _lock:
-            service = getattr(state, "search_service", None)
-            if service is None:
-                settings = state.settings
-                service = open_search_service(state.db, state.keyword_index, settings.data_dir)
-                state.search_service = service
-    return service
 
 
 def _day(text: str | None, name: str) -> date | None:
@@ -100,7 +85,7 @@ def search_page(
     result = None
     papers = []
     if query:
-        result = search_service(request).search(
+        result = get_search_service(request).search(
             SearchRequest(
                 query=query,
                 categories=(cat,) if cat else (),
@@ -147,7 +132,7 @@ def similar_papers(
         found = listing.by_arxiv_id(connection, canonical)
     if found is None:
         return Response(b'{"error":"paper not found"}', 404, media_type="application/json")
-    hits = search_service(request).similar(found.paper_id, limit)
+    hits = get_search_service(request).similar(found.paper_id, limit)
     body = [
         {
             "id": hit.paper.arxiv_id,
