@@ -153,10 +153,11 @@ def test_embed_and_search_commands(tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
-def test_embed_with_a_missing_model_fails_cleanly(tmp_path: Path) -> None:
+def test_embed_with_an_unknown_model_fails_cleanly(tmp_path: Path) -> None:
     env = cli_env(tmp_path, PAPERBOARD_EMBEDDER="nonsense")
     result = CliRunner().invoke(app, ["embed"], env=env)
-    assert result.exit_code == 2 and "PAPERBOARD_EMBEDDER='nonsense' is unknown" in result.output
+    assert result.exit_code == 2
+    assert "PAPERBOARD_EMBEDDER='nonsense' is invalid" in result.output
 
 
 TOTAL = 1500

@@ -2,16 +2,16 @@
 
 Daily digests go out every day at ``PAPERBOARD_DIGEST_DAILY_AT`` (UTC) with the latest
 complete board day; weekly ones on ``PAPERBOARD_DIGEST_WEEKLY_DAY`` at the same time with the
-previous ISO week. A worker calls :func:`tick` every minute or so: a slot missed while no
-worker ran is sent late (only the latest slot; a week-old daily is not worth sending), and
-enqueueing is idempotent, so two workers ticking at once send nothing twice.
+previous ISO week. The worker's ``digests`` job (jobs/worker.py, one worker at a time) calls
+:func:`tick` at each send time and every minute in between: a slot missed while no worker ran
+is sent late (only the latest slot; a week-old daily is not worth sending), and enqueueing is
+idempotent, so even two ticks at once send nothing twice.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -25,8 +25,6 @@ from paperboard.storage.database import Database
 
 log = logging.getLogger(__name__)
 
-# How often the worker looks for due digests and retries.
-TICK_INTERVAL_S = 60.0
 _STATE_KEY = "digest:last_slot:{frequency}"
 
 
@@ -102,33 +100,3 @@ def tick(
     if report.sent or report.failures or report.uncertain or report.recovered:
         log.info("digests: %s", report.summary())
     return report
-
-
-def start_digest_worker(
-    db: Database,
-    sender: MailSender,
-    settings: Settings,
-    *,
-    interval_s: float = TICK_INTERVAL_S,
-    stop: threading.Event | None = None,
-    on_error: Callable[[BaseException], None] | None = None,
-) -> threading.Thread:
-    """Tick every ``interval_s`` in a daemon thread until ``stop`` is set."""
-    stop = stop or threading.Event()
-    config = MailConfig.from_settings(settings)
-    schedule = Schedule.from_settings(settings)
-
-    def loop() -> None:
-        while True:
-            try:
-                tick(db, sender, config, schedule)
-            except Exception as exc:  # keep the worker alive; the next tick retries
-                log.exception("digest tick failed")
-                if on_error is not None:
-                    on_error(exc)
-            if stop.wait(interval_s):
-                return
-
-    thread = threading.Thread(target=loop, name="digests", daemon=True)
-    thread.start()
-    return thread

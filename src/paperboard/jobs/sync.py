@@ -29,17 +29,22 @@ def recent_sources(runtime: Runtime) -> list[SourceSpec]:
     ]
 
 
+def sync_source(runtime: Runtime, spec: SourceSpec, fetcher: HttpFetcher) -> None:
+    """Fetch one source's recent papers; errors propagate (the worker's job records them)."""
+    report = ingest(
+        runtime.db,
+        open_source(spec, runtime.settings, fetcher),
+        keyword_index=runtime.keyword_index,
+    )
+    log.info("sync %s: %s", spec.kind, report.as_dict())
+
+
 def sync_recent(runtime: Runtime, fetcher: HttpFetcher | None = None) -> None:
     """Fetch recent papers; offline or failing sources are logged, never fatal."""
     fetcher = fetcher or HttpFetcher()
     for spec in recent_sources(runtime):
         try:
-            report = ingest(
-                runtime.db,
-                open_source(spec, runtime.settings, fetcher),
-                keyword_index=runtime.keyword_index,
-            )
-            log.info("sync %s: %s", spec.kind, report.as_dict())
+            sync_source(runtime, spec, fetcher)
         except (FetchError, SourceError) as exc:
             log.warning("sync %s skipped: %s", spec.kind, exc)
 

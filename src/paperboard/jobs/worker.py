@@ -1,75 +1,258 @@
 """``paperboard worker``: the schedule that runs beside the web processes.
 
-- recent arXiv and Hugging Face papers every ``SYNC_INTERVAL`` (jobs.sync);
-- the keyword index kept in step (jobs.sync), new papers embedded (jobs.embed);
-- digests sent when due (jobs.digests), when SMTP is configured.
+Jobs (names and cadence in jobs/schedule.py), each run by one worker at a time however many
+run, on one machine or many, through leases in the ``jobs`` table:
 
-On the embedded default run one worker (or let ``serve`` do the sync); several workers on
-PostgreSQL coordinate through the outbox's leases for digests, while syncs are idempotent
-upserts, so a duplicate run costs requests but never duplicates data.
+- ``sync-hf``, ``sync-arxiv``: recent Hugging Face and arXiv papers, hourly (jobs.sync);
+- ``embed``: embed the papers that have no vector yet, every minute (jobs.embed);
+- ``digests``: enqueue due digests and deliver the outbox (jobs.digests), when SMTP is set.
+
+Besides, each process keeps its own files in step: the keyword index next to SQLite
+(``start_index_upkeep``) is local to the machine, so it is not a shared job. ``serve`` runs
+the ``embed`` job too (``start_embedding``): with a worker beside it, whichever is free takes
+a round, and they never embed the same papers at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from paperboard.jobs.sync import start_background_sync, sync_recent
+from paperboard.jobs.schedule import (
+    DIGESTS,
+    EMBED,
+    EMBED_INTERVAL_S,
+    SYNC_ARXIV,
+    SYNC_HF,
+    SYNC_INTERVAL_S,
+    SYNC_RETRY_S,
+    Clock,
+    Job,
+    JobContext,
+    JobInterrupted,
+    Scheduler,
+    every,
+    next_digest_due,
+)
 from paperboard.runtime import Runtime
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from paperboard.jobs.digests import Schedule as DigestSchedule
+    from paperboard.mail.compose import MailConfig
+    from paperboard.mail.sender import MailSender
+    from paperboard.search.embedder import Embedder
+    from paperboard.search.vectors import VectorIndex
+    from paperboard.storage.database import Database
 
 log = logging.getLogger(__name__)
 
-# arXiv announces once a day and Hugging Face's board fills through the day: hourly is plenty.
-SYNC_INTERVAL_S = 3600.0
+# While a worker runs, the keyword index also picks up papers ingested by other processes.
+INDEX_SYNC_INTERVAL_S = 60.0
+# The background embedding shares the machine with the web processes (PAPERBOARD_EMBEDDER_THREADS
+# overrides it).
+BACKGROUND_EMBED_THREADS = 1
+# Which recent source (jobs.sync.recent_sources) each sync job fetches.
+SYNC_SOURCES = {SYNC_HF: "hf-daily", SYNC_ARXIV: "arxiv"}
 
 
-def start_periodic_sync(runtime: Runtime, stop: threading.Event) -> threading.Thread:
+# --- the jobs ---------------------------------------------------------------------------------
+
+
+def sync_job(runtime: Runtime, name: str) -> Job:
+    """Fetch one source's recent papers. A failure (offline, the source down) is recorded and
+    tried again after ``SYNC_RETRY_S``; loading is an idempotent upsert either way."""
+    kind = SYNC_SOURCES[name]
+
+    def run(_context: JobContext) -> None:
+        from paperboard.ingest.http import HttpFetcher
+        from paperboard.jobs.sync import recent_sources, sync_source
+
+        (spec,) = [spec for spec in recent_sources(runtime) if spec.kind == kind]
+        fetcher = HttpFetcher()
+        try:
+            sync_source(runtime, spec, fetcher)
+        finally:
+            fetcher.close()
+
+    return Job(name, run, every(SYNC_INTERVAL_S), retry_after_s=SYNC_RETRY_S)
+
+
+def embed_job(db: Database, embedder: Embedder, vector_index: VectorIndex | None) -> Job:
+    """Embed every paper that is missing a vector (or whose text changed), then return.
+
+    Counting what is pending scans every paper, so a round first checks (by index look-ups)
+    whether any paper changed since this process last found nothing to do.
+    """
+    from paperboard.jobs.embed import backfill
+    from paperboard.storage import embeddings as embedding_store
+
+    seen: dict[str, tuple[object, ...]] = {}
+
+    def run(context: JobContext) -> None:
+        with db.read() as connection:
+            version = tuple(embedding_store.papers_version(connection))
+        if seen.get("version") == version:
+            if vector_index is not None:
+                vector_index.sync()  # vectors another worker stored
+            return
+        report = backfill(db, embedder, vector_index=vector_index, stop=context.stop)
+        if report.embedded:
+            log.info("embedded %d papers (%.1f/s)", report.embedded, report.rate)
+        if report.stopped:
+            # Stopped early: work is left. Hand the job back (due at once) when the worker is
+            # stopping; when the lease was lost the new holder carries on anyway.
+            raise JobInterrupted
+        seen["version"] = version
+
+    return Job(EMBED, run, every(EMBED_INTERVAL_S))
+
+
+def digest_job(
+    db: Database,
+    sender: MailSender,
+    config: MailConfig,
+    schedule: DigestSchedule,
+    *,
+    clock: Clock | None = None,
+) -> Job:
+    """Enqueue the digests that are due and deliver the outbox (jobs.digests.tick).
+
+    The job's lease keeps two workers from running a tick at once; the outbox's own
+    per-(subscriber, period) rows and leases still make each digest go out once, even if a
+    lease were lost mid-run. ``clock`` is for tests: in production the outbox's leases follow
+    the real time through a long run.
+    """
+    from paperboard.jobs.digests import tick
+
+    def run(_context: JobContext) -> None:
+        tick(db, sender, config, schedule, now=clock() if clock is not None else None)
+
+    return Job(
+        DIGESTS,
+        run,
+        lambda _due, now: next_digest_due(now, schedule.send_at, schedule.weekly_day),
+    )
+
+
+# --- wiring -------------------------------------------------------------------------------------
+
+
+def _open_embedder(runtime: Runtime) -> tuple[Embedder, VectorIndex] | None:
+    """The embedder and vector index, or None (with one warning) when the model is missing
+    or switched off: then this process only leaves the ``embed`` job to others."""
+    from paperboard.search.embedder import EmbedderError, load_embedder
+    from paperboard.search.vectors import open_vector_index
+
+    settings = runtime.settings
+    try:
+        embedder = load_embedder(
+            settings.embedder, threads=settings.embedder_threads or BACKGROUND_EMBED_THREADS
+        )
+    except EmbedderError as exc:
+        log.warning("semantic search is off: %s", exc)
+        return None
+    index = open_vector_index(runtime.db, settings.data_dir, embedder.name, embedder.dim)
+    return embedder, index
+
+
+def _open_sender(runtime: Runtime) -> MailSender | None:
+    from paperboard.mail.smtp import SmtpSender
+
+    if runtime.settings.smtp_url is None:
+        log.info("digests are off: PAPERBOARD_SMTP_URL is not set")
+        return None
+    return SmtpSender.from_url(runtime.settings.smtp_url.reveal())
+
+
+def start_index_upkeep(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
+    """Keep this machine's keyword index (SQLite only) in step with the database."""
+    index = runtime.keyword_index
+    if index is None:
+        return None
+    from paperboard.search.keyword import sync as sync_index
+
     def loop() -> None:
-        while not stop.wait(SYNC_INTERVAL_S):
+        while True:
             try:
-                sync_recent(runtime)
+                sync_index(runtime.db, index)
             except Exception:  # the next round retries
-                log.exception("periodic sync failed")
+                log.exception("keyword index sync failed")
+            if stop.wait(INDEX_SYNC_INTERVAL_S):
+                return
 
-    thread = threading.Thread(target=loop, name="paperboard-periodic-sync", daemon=True)
+    thread = threading.Thread(target=loop, name="paperboard-index-sync", daemon=True)
     thread.start()
     return thread
 
 
-def start_digests(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
-    from paperboard.jobs.digests import start_digest_worker
-    from paperboard.mail.smtp import SmtpSender
-
-    settings = runtime.settings
-    if settings.smtp_url is None:
-        log.info("digests are off: PAPERBOARD_SMTP_URL is not set")
-        return None
-    sender = SmtpSender.from_url(settings.smtp_url.reveal())
-    return start_digest_worker(runtime.db, sender, settings, stop=stop)
-
-
 def start_embedding(runtime: Runtime) -> None:
-    """Embed new papers in the background (serve and worker); a missing model only turns
-    semantic search off, with one warning."""
-    from paperboard.jobs.embed import start_embedding_thread
-    from paperboard.search.embedder import EmbedderError, load_embedder
-    from paperboard.search.vectors import open_vector_index
-
-    try:
-        embedder = load_embedder(threads=1)  # one core: the other serves requests
-    except EmbedderError as exc:
-        log.warning("semantic search is off: %s", exc)
-        return
-    index = open_vector_index(runtime.db, runtime.settings.data_dir, embedder.name, embedder.dim)
-    start_embedding_thread(runtime.db, lambda: embedder, index)
+    """Run the ``embed`` job in the background (serve); a missing model only turns semantic
+    search off, with one warning."""
+    opened = _open_embedder(runtime)
+    if opened is not None:
+        Scheduler(runtime.db, [embed_job(runtime.db, *opened)]).start()
 
 
 def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
-    """Start every scheduled job in daemon threads; set the returned event to stop them."""
+    """Start the scheduled jobs in daemon threads; set the returned event to stop them."""
     stop = threading.Event()
-    start_background_sync(runtime)
-    start_periodic_sync(runtime, stop)
-    start_digests(runtime, stop)
-    if embed:
-        start_embedding(runtime)
+    jobs = [sync_job(runtime, SYNC_HF), sync_job(runtime, SYNC_ARXIV)]
+    if embed and (opened := _open_embedder(runtime)) is not None:
+        jobs.append(embed_job(runtime.db, *opened))
+    if (sender := _open_sender(runtime)) is not None:
+        from paperboard.jobs.digests import Schedule
+        from paperboard.mail.compose import MailConfig
+
+        settings = runtime.settings
+        config, schedule = MailConfig.from_settings(settings), Schedule.from_settings(settings)
+        jobs.append(digest_job(runtime.db, sender, config, schedule))
+    start_index_upkeep(runtime, stop)
+    scheduler = Scheduler(runtime.db, jobs, stop=stop)
+    scheduler.start()
+    log.info("worker %s runs: %s", scheduler.holder, ", ".join(job.name for job in jobs))
     return stop
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+def jobs_table(db: Database, now: datetime) -> Table:
+    """The ``jobs`` table as ``paperboard jobs`` prints it (times in UTC)."""
+    from rich.table import Table
+
+    from paperboard.storage import jobs as job_store
+
+    with db.read() as connection:
+        rows = job_store.list_jobs(connection)
+    table = Table(title=f"paperboard jobs at {_when(now)} UTC")
+    for column in ("job", "state", "next due", "last started", "last finished", "result", "runs"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        if row.holder is None:
+            state = "idle"
+        elif row.lease_until is not None and row.lease_until >= now:
+            state = f"running on {row.holder} (lease until {_when(row.lease_until)})"
+        else:  # its worker died: the next worker to look takes it over
+            state = f"lease of {row.holder} expired"
+        if row.last_ok is None:
+            result = "-"
+        else:
+            result = "ok" if row.last_ok else f"failed: {row.last_error or ''}"
+        table.add_row(
+            row.name,
+            state,
+            "now" if row.next_due <= now else _when(row.next_due),
+            _when(row.last_started),
+            _when(row.last_finished),
+            result,
+            str(row.runs),
+        )
+    return table
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else "-"

@@ -264,3 +264,23 @@ rate_limits = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_rate_limits_expires_at", "expires_at"),
 )
+
+# --- scheduled jobs (jobs/schedule.py, storage/jobs.py) ------------------------------------------
+
+jobs = Table(
+    "jobs",
+    metadata,
+    # One row per scheduled job (sync-arxiv, embed, digests, ...): every worker process shares
+    # it, and a conditional UPDATE on it (storage/jobs.py) decides which one runs a due job.
+    Column("name", String(64), primary_key=True),
+    # The worker running it now ("host:pid:random"), until lease_until; a worker killed
+    # mid-run leaves both behind, and another takes the job over once the lease has expired.
+    Column("holder", String(200)),
+    Column("lease_until", UTCDateTime),
+    Column("next_due", UTCDateTime, nullable=False),
+    Column("last_started", UTCDateTime),
+    Column("last_finished", UTCDateTime),
+    Column("last_ok", Boolean),  # null until the first run finishes
+    Column("last_error", Text),
+    Column("runs", Integer, nullable=False, server_default="0"),
+)
