@@ -88,6 +88,7 @@ def preview(
     from paperboard.mail.delivery import default_period, load_period
     from paperboard.mail.digest import period_for_date
     from paperboard.mail.render import Recipient
+    from paperboard.mail.semantic_topics import default_matcher
     from paperboard.storage import subscriptions
 
     try:
@@ -109,7 +110,8 @@ def preview(
         if period is None:
             typer.echo("nothing would be sent: no board day has papers yet", err=True)
             return
-        digest = load_period(runtime.db, kind, period)
+        matcher = default_matcher(runtime.settings.embedder)
+        digest = load_period(runtime.db, kind, period, matcher)
         selection = digest.select(subscriber.topics)
         if not selection:
             reason = "the period is empty" if digest.is_empty else "no paper matches the topics"
@@ -162,6 +164,7 @@ def send(
     from paperboard.mail.compose import MailConfig
     from paperboard.mail.delivery import default_period, run_digest
     from paperboard.mail.digest import period_for_date
+    from paperboard.mail.semantic_topics import default_matcher
     from paperboard.mail.smtp import SmtpSender
 
     chosen_day = _day(day)
@@ -183,6 +186,7 @@ def send(
             kind,
             period,
             connections=connections,
+            matcher=default_matcher(settings.embedder),
         )
     finally:
         runtime.close()

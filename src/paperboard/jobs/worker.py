@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from paperboard.jobs.digests import Schedule as DigestSchedule
     from paperboard.mail.compose import MailConfig
+    from paperboard.mail.digest import TopicMatcher
     from paperboard.mail.sender import MailSender
     from paperboard.search.embedder import Embedder
     from paperboard.search.vectors import VectorIndex
@@ -118,6 +119,7 @@ def digest_job(
     schedule: DigestSchedule,
     *,
     clock: Clock | None = None,
+    matcher: TopicMatcher | None = None,
 ) -> Job:
     """Enqueue the digests that are due and deliver the outbox (jobs.digests.tick).
 
@@ -129,7 +131,8 @@ def digest_job(
     from paperboard.jobs.digests import tick
 
     def run(_context: JobContext) -> None:
-        tick(db, sender, config, schedule, now=clock() if clock is not None else None)
+        now = clock() if clock is not None else None
+        tick(db, sender, config, schedule, now=now, matcher=matcher)
 
     return Job(
         DIGESTS,
@@ -206,10 +209,13 @@ def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
     if (sender := _open_sender(runtime)) is not None:
         from paperboard.jobs.digests import Schedule
         from paperboard.mail.compose import MailConfig
+        from paperboard.mail.semantic_topics import default_matcher
 
         settings = runtime.settings
         config, schedule = MailConfig.from_settings(settings), Schedule.from_settings(settings)
-        jobs.append(digest_job(runtime.db, sender, config, schedule))
+        # Interests are matched by meaning with the search's embedder (loaded on first use).
+        matcher = default_matcher(settings.embedder)
+        jobs.append(digest_job(runtime.db, sender, config, schedule, matcher=matcher))
     start_index_upkeep(runtime, stop)
     scheduler = Scheduler(runtime.db, jobs, stop=stop)
     scheduler.start()

@@ -10,8 +10,8 @@ period, because a run asks the same question for 100,000 subscribers:
   keyword and interest, so a subscriber costs a few set unions.
 
 ``KeywordTopicMatcher`` matches categories and keywords exactly and approximates the
-plain-language interest by its content words. A semantic matcher (the search embedder
-scoring the interest against the papers) plugs in as another ``TopicMatcher``.
+plain-language interest by its content words; ``mail.semantic_topics`` matches the interest
+by meaning (the search embedder) and is what digest runs use when a model is available.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def content_words(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in _words(text) if w not in _STOPWORDS and len(w) >= 2))
 
 
-class _PreparedKeywords:
+class PreparedKeywords:
     def __init__(self, papers: Sequence[DigestPaper]) -> None:
         self._texts = [f"{p.title}\n{p.abstract}".lower() for p in papers]
         self._word_sets = [frozenset(_words(text)) for text in self._texts]
@@ -227,7 +227,7 @@ class KeywordTopicMatcher:
     """Categories and keywords exactly; the interest approximated by its content words."""
 
     def prepare(self, papers: Sequence[DigestPaper]) -> PreparedTopics:
-        return _PreparedKeywords(papers)
+        return PreparedKeywords(papers)
 
 
 # --- selection ---------------------------------------------------------------------------------

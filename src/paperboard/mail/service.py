@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from paperboard.mail import tokens
-from paperboard.mail.address import normalize_address
+from paperboard.mail.address import InvalidAddress, normalize_address
 from paperboard.mail.compose import Composer, Links, MailConfig, links_for
 from paperboard.mail.digest import FREQUENCIES
 from paperboard.mail.sender import MailSender, send_one
@@ -102,6 +102,15 @@ class Subscriptions:
         with self.db.write() as connection:
             store.mark_confirmation_sent(connection, subscriber.id, now)
         return RequestResult(subscriber, kind)
+
+    def for_email(self, email: str) -> Subscriber | None:
+        """The subscription of an address (a signed-in user's own), if there is one."""
+        try:
+            address = normalize_address(email)
+        except InvalidAddress:
+            return None
+        with self.db.read() as connection:
+            return store.get_by_email(connection, address)
 
     def subscriber_for(self, token: str, purpose: Purpose) -> Subscriber:
         """The subscriber a signed link names; ``InvalidToken`` if it is not valid."""

@@ -20,7 +20,7 @@ from paperboard.config import Settings
 from paperboard.mail.address import InvalidAddress
 from paperboard.mail.compose import MailConfig
 from paperboard.mail.sender import DeliveryError, MailSender, PermanentFailure
-from paperboard.mail.service import InvalidFrequency, Subscriptions
+from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
 from paperboard.mail.tokens import InvalidToken, Purpose
 from paperboard.mail.topics import (
     InvalidTopics,
@@ -33,6 +33,8 @@ from paperboard.mail.topics import (
 )
 from paperboard.storage.database import Database
 from paperboard.storage.subscriptions import Subscriber
+from paperboard.storage.users import User
+from paperboard.web.auth import Csrf, SignedIn
 from paperboard.web.deps import get_db, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.templating import render
@@ -317,6 +319,80 @@ def manage_submit(
     return _manage_page(request, settings, subscriber, token, notice=notice)
 
 
+# --- a signed-in user's own subscription ---------------------------------------------------------
+# Account addresses are not verified at sign-up, so the settings page shows the subscription of
+# the account's address but changes it only through the manage link mailed to that address:
+# whoever registers with someone else's address cannot redirect or stop their digest.
+
+
+def _account_page(
+    request: Request,
+    service: _Service,
+    settings: Settings,
+    user: User,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    subscriber = service.subscriptions.for_email(user.email)
+    weekly_day = settings.digest_weekly_day.capitalize()
+    if subscriber is not None:
+        form = _form_from(subscriber, settings.categories, weekly_day)
+    else:
+        form = FormValues(email=user.email)
+    context = _form_context(settings, form) | {
+        "user": user,
+        "subscriber": subscriber,
+        "status_label": STATUS_LABELS.get(subscriber.status, "") if subscriber else None,
+        "available": service.available,
+        "notice": notice,
+        "error": error,
+    }
+    return render(request, "account_digest.html", context, status_code=status_code)
+
+
+@router.get("/account/digest", name="account_digest", **PAGE)
+def account_digest(
+    request: Request,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    user: SignedIn,
+) -> Response:
+    return _account_page(request, service, settings, user)
+
+
+@router.post("/account/digest", **PAGE)
+def account_digest_link(
+    request: Request,
+    _: Csrf,
+    service: Service,
+    settings: Annotated[Settings, Depends(get_settings)],
+    user: SignedIn,
+) -> Response:
+    """Mail the manage link of the account address's subscription (a confirmation link when
+    it is not confirmed yet)."""
+    subscriber = service.subscriptions.for_email(user.email)
+    if subscriber is None:
+        raise PageError(400, "There is no subscription for your address yet: subscribe below.")
+    if not service.available:
+        return _account_page(
+            request, service, settings, user, error=NOT_CONFIGURED, status_code=503
+        )
+    try:
+        result = service.subscriptions.request(
+            subscriber.email, subscriber.frequency, subscriber.topics
+        )
+    except DeliveryError:
+        log.exception("sending a manage link failed")
+        return _account_page(request, service, settings, user, error=MAIL_FAILED, status_code=503)
+    if result.mailed == THROTTLED:
+        notice = f"We mailed {subscriber.email} a few minutes ago: please check your inbox."
+    else:
+        notice = f"We mailed a link to {subscriber.email}: follow it to change or stop the digest."
+    return _account_page(request, service, settings, user, notice=notice)
+
+
 # --- JSON API ----------------------------------------------------------------------------------
 
 
@@ -352,6 +428,11 @@ def _api_topics(topics: TopicsIn | list[str] | None) -> Topics:
     include_in_schema=True,
     tags=["subscriptions"],
     summary="Subscribe an address to the daily or weekly digest (double opt-in)",
+    responses={
+        # FastAPI's answer to a body it cannot decode (not UTF-8): say so in the schema.
+        400: {"description": "The body cannot be read (not UTF-8 JSON)."},
+        503: {"description": "Email is not set up here, or the mail server failed."},
+    },
 )
 def api_subscribe(body: SubscriptionIn, service: Service) -> JSONResponse:
     """Stores the request and emails a confirmation link; nothing else is sent until it is
