@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from paperboard.web.response_cache import ResponseCache
+from paperboard.web.response_cache import DEFAULT_TTL_S, ResponseCache
 
 
 class Clock:
@@ -114,3 +114,13 @@ def test_ttl_zero_disables_caching(ttl: float) -> None:
 
     assert asyncio.run(cache.get("k", build)) == 1
     assert asyncio.run(cache.get("k", build)) == 2
+
+
+def test_paper_pages_are_kept_longer_than_boards() -> None:
+    """Paper pages change only with the data version, so they outlive the short ttl that
+    boards need (trending decays with the clock)."""
+    from paperboard.web import pages
+
+    ttls = {route.name: route.cache_ttl for route in pages.router.routes}  # type: ignore[attr-defined]
+    assert ttls["paper"] == pages.PAPER_PAGE_TTL_S > DEFAULT_TTL_S
+    assert ttls["day_board"] is None and ttls["week_board"] is None

@@ -243,9 +243,14 @@ class Discussion:
     vote_history: list[tuple[datetime, int]]
 
 
-def load_discussion(context: Context, arxiv_id: str, viewer: User | None) -> Discussion | None:
+def load_discussion(
+    context: Context, arxiv_id: str, viewer: User | None, paper_id: int | None = None
+) -> Discussion | None:
+    """``paper_id``: the paper's row id when the caller has it (the paper page), saving a
+    look-up."""
     with context.db.read() as connection:
-        paper_id = paper_store.ids_for(connection, [arxiv_id]).get(arxiv_id)
+        if paper_id is None:
+            paper_id = paper_store.ids_for(connection, [arxiv_id]).get(arxiv_id)
         if paper_id is None:
             return None
         rows = store.for_paper(connection, paper_id)

@@ -100,5 +100,7 @@ class Community:
     def profile(self, username: str, viewer: User | None) -> Profile:
         return load_profile(self.context, username, viewer)
 
-    def discussion(self, arxiv_id: str, viewer: User | None) -> Discussion | None:
-        return load_discussion(self.context, arxiv_id, viewer)
+    def discussion(
+        self, arxiv_id: str, viewer: User | None, paper_id: int | None = None
+    ) -> Discussion | None:
+        return load_discussion(self.context, arxiv_id, viewer, paper_id)

@@ -38,10 +38,19 @@ from paperboard.web.templating import render
 _CANONICAL_QUERY = re.compile(rb"(?:page=[1-9][0-9]{0,3})?")
 
 
+# A paper page shows the paper, its votes, comments and board days: all covered by the data
+# version, so an anonymous copy stays valid until one of them changes. The ttl bounds what the
+# version does not see: similar papers appearing as embeddings are stored, the year shown in
+# dates. Board pages keep the cache's short ttl (trending decays, "today" moves).
+PAPER_PAGE_TTL_S = 300.0
+
+
 class _PageRoute(CachedRoute):
     """:class:`CachedRoute` for canonical page URLs; any other query string is built afresh."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        if self.name == "paper":
+            self.cache_ttl = PAPER_PAGE_TTL_S
         cached = super().get_route_handler()
         uncached = APIRoute.get_route_handler(self)
 

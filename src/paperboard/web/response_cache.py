@@ -92,20 +92,22 @@ class ResponseCache:
                 self._reading_version = False
         return self._version
 
-    async def lookup(self, key: Hashable) -> tuple[bool, Any, Hashable]:
+    async def lookup(self, key: Hashable, ttl: float | None = None) -> tuple[bool, Any, Hashable]:
         """(found, value, version): ``version`` is the data version the lookup checked, to
         tag a value built after a miss with (see ``store``). A stale entry counts as found
-        unless this caller is the one chosen to rebuild it."""
+        unless this caller is the one chosen to rebuild it. ``ttl`` overrides the cache's
+        for responses that the data version covers more completely (paper pages)."""
         now = self._clock()
         version = await self._current_version(now)
         entry = self._entries.get(key)
         if entry is None or entry.version != version:
             return False, None, version
         age = now - entry.stored_at
-        if age < self.ttl:
+        limit = self.ttl if ttl is None else ttl
+        if age < limit:
             self._entries.move_to_end(key)
             return True, entry.value, version
-        if age < self.ttl + self.stale_for and key in self._building:
+        if age < limit + self.stale_for and key in self._building:
             return True, entry.value, version  # someone is refreshing it: serve the old copy
         return False, None, version
 
@@ -178,6 +180,10 @@ class CachedRoute(APIRoute):
     still serves the same request spelt differently (``?limit=50`` or nothing).
     """
 
+    # None: the cache's own ttl. A route whose responses change only with the data version
+    # (and the calendar) may keep them longer.
+    cache_ttl: float | None = None
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -188,7 +194,7 @@ class CachedRoute(APIRoute):
             scope = request.scope
             key = ("url", scope["scheme"], request.headers.get("host"), scope["path"])
             key += (scope["query_string"],)
-            found, kept, version = await cache.lookup(key)
+            found, kept, version = await cache.lookup(key, self.cache_ttl)
             if found:
                 body, media_type, headers = kept
                 return Response(body, media_type=media_type, headers=headers)
