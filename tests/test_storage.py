@@ -89,6 +89,31 @@ def test_fresh_database_is_empty_until_upgraded(sqlite_url: str) -> None:
         bare.dispose()
 
 
+def test_migration_lock_is_exclusive(database_url: str) -> None:
+    """Processes starting together on a fresh database migrate one at a time (a file lock on
+    SQLite, an advisory lock on PostgreSQL), instead of running one migration twice."""
+    import threading
+
+    engine = Database(database_url).engine
+    inside: list[int] = []
+    overlaps: list[bool] = []
+
+    def hold(n: int) -> None:
+        with migrate.migration_lock(engine):
+            inside.append(n)
+            overlaps.append(len(inside) > 1)
+            threading.Event().wait(0.2)
+            inside.remove(n)
+
+    threads = [threading.Thread(target=hold, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    engine.dispose()
+    assert overlaps == [False, False, False]
+
+
 def test_schema_matches_migrations(db: Database) -> None:
     """storage/schema.py and migrations/versions must describe the same tables."""
     with db.engine.connect() as connection:
