@@ -100,6 +100,10 @@ COMMANDS = [
     ["index", "sync"],
     ["index", "rebuild"],
     ["config"],
+    ["check"],
+    ["backup"],
+    ["migrate"],
+    ["jobs"],
 ]
 
 

@@ -16,7 +16,9 @@ from typing import Annotated
 
 import typer
 
+from paperboard.cli_check import check as check_command
 from paperboard.cli_digest import digest_app
+from paperboard.cli_ops import register as register_ops
 from paperboard.cli_users import token_app, user_app
 from paperboard.config import SettingsError, load_settings, settings_markdown
 
@@ -34,6 +36,8 @@ app.add_typer(index_app, name="index")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(digest_app, name="digest")
+app.command("check")(check_command)
+register_ops(app)  # backup, migrate
 
 log = logging.getLogger("paperboard")
 
@@ -83,9 +87,14 @@ def serve(
     if sync if sync is not None else settings.sync_on_start:
         start_background_sync(runtime)
     elif runtime.keyword_index is not None:
+        import threading
+
+        from paperboard.jobs.worker import start_index_upkeep
         from paperboard.search.keyword import sync as sync_index
 
         sync_index(runtime.db, runtime.keyword_index)
+        # Papers other processes (a worker, other machines on PostgreSQL) load meanwhile.
+        start_index_upkeep(runtime, threading.Event())
     from paperboard.jobs.worker import start_embedding
 
     start_embedding(runtime)
@@ -106,20 +115,50 @@ def worker() -> None:
     """Run the schedule: sync recent papers hourly, keep the indexes in step, embed new
     papers, send digests when due (with PAPERBOARD_SMTP_URL). Runs until interrupted.
 
+    Any number of workers may share one database: each due job runs on one of them, and a
+    killed worker's job is taken over within minutes (see `paperboard jobs`).
+
     Example: PAPERBOARD_SMTP_URL=smtp://mail.example.org:587 paperboard worker
     """
+    import signal
+
     from paperboard.jobs.worker import run_worker
 
     runtime = _runtime()
     stop = run_worker(runtime)
+    # systemd and container runtimes stop with SIGTERM: treat it as Ctrl-C, so that jobs see
+    # the stop and hand their leases back instead of holding them until they expire.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     typer.echo("paperboard worker running (Ctrl-C to stop)")
     try:
-        while not stop.wait(3600):
+        while not stop.wait(1.0):
             pass
     except KeyboardInterrupt:
         stop.set()
     finally:
         runtime.close()
+
+
+@app.command("jobs")
+def jobs_command() -> None:
+    """Show the workers' schedule: each job's next due time, which worker runs it now, and
+    how its last run went.
+
+    Example: paperboard jobs
+    """
+    from rich.console import Console
+
+    from paperboard.jobs.worker import jobs_table
+
+    runtime = _runtime()
+    try:
+        table = jobs_table(runtime.db, datetime.now(UTC))
+    finally:
+        runtime.close()
+    if table.row_count:
+        Console().print(table)
+    else:
+        typer.echo("no jobs yet: they appear when a worker first starts")
 
 
 class _Progress:
@@ -493,7 +532,10 @@ def search(
         raise _fail("--sort is relevance, upvotes or newest; --mode hybrid, keyword or semantic")
     runtime = _runtime()
     try:
-        service = open_search_service(runtime.db, runtime.keyword_index, runtime.settings.data_dir)
+        settings = runtime.settings
+        service = open_search_service(
+            runtime.db, runtime.keyword_index, settings.data_dir, spec=settings.embedder
+        )
         page = service.search(
             SearchRequest(query=query, per_page=limit, sort=sort, mode=mode)  # type: ignore[arg-type]
         )

@@ -1,10 +1,21 @@
-"""The embedded keyword index: a tantivy index in the data dir, derived from the database.
+"""The keyword index: a tantivy index in the data dir, derived from the database.
 
-The database is the source of truth. The index remembers (in a small sidecar file, written
-after each tantivy commit) the ``modified_at`` of the newest paper it holds; ``sync`` indexes
-everything modified since then. So a crash between a database commit and an index commit
-loses nothing: the next ``sync`` (at every ingest and every ``serve`` start) catches up, and
-re-indexing a paper is idempotent (delete by id, then add).
+The database (SQLite, or PostgreSQL shared by many web nodes, each with its own index) is the
+source of truth. The index remembers (in a small sidecar file, written after each tantivy
+commit) the ``modified_at`` of the newest paper it holds; ``sync`` indexes everything modified
+since then. So a crash between a database commit and an index commit loses nothing: the next
+``sync`` (at every ingest, every ``serve`` start and every minute while serving) catches up,
+and re-indexing a paper is idempotent (delete by id, then add).
+
+Late commits. ``modified_at`` is the writer's clock when its batch began, not the moment the
+batch became visible: two writers (two ingests; on PostgreSQL any number of machines) can
+commit out of that order, and a sync that has read past a timestamp would never look behind it
+again. So ``sync`` also re-reads, at most every ``RESCAN_INTERVAL`` and at a process's first
+sync, the keys (id, modified_at) of every paper modified within ``LATE_COMMIT_WINDOW`` before
+the newest one indexed, and indexes those it has not indexed at that version. A paper whose
+batch committed less than ``LATE_COMMIT_WINDOW - RESCAN_INTERVAL`` after its timestamp (minus
+the clock skew between machines) is never skipped; ``paperboard check`` finds and repairs any
+paper a slower commit made the index miss.
 """
 
 from __future__ import annotations
@@ -16,14 +27,17 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tantivy
 
 from paperboard.search.query import ParsedQuery
+from paperboard.storage import consistency
 from paperboard.storage import papers as paper_store
+from paperboard.storage import search as search_store
 from paperboard.storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -32,8 +46,15 @@ SCHEMA_VERSION = 1
 SYNC_FILE = "paperboard-sync.json"
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 SYNC_BATCH = 5000
-# Clocks can step back a little between processes; re-reading a second of overlap is cheap.
-WATERMARK_OVERLAP = timedelta(seconds=1)
+# How late a batch may commit after its modified_at and still be found (module docstring):
+# a batch waits at most ~30 s for SQLite's write lock or for a pooled PostgreSQL connection, and
+# each statement at most 30 s (storage/engine.py); minutes more cover slow machines and skew.
+LATE_COMMIT_WINDOW = timedelta(minutes=5)
+# How often ``sync`` re-reads that window. Keys only (an index-only scan): a quiet database has
+# a few rows in it, a bulk load at 5,000 papers/s 1.5M keys (~16 bytes each in memory).
+RESCAN_INTERVAL = timedelta(seconds=30)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -77,6 +98,9 @@ class KeywordIndex:
         self._pending: datetime | None = None
         # The exact (modified_at, id) key this process indexed last: later syncs start after it.
         self._cursor: tuple[datetime, int] | None = None
+        # What this process indexed lately, for the late-commit rescan (module docstring).
+        self._recent = RecentKeys()
+        self._last_rescan: datetime | None = None
 
     # --- state ----------------------------------------------------------------------------
     def _read_state(self) -> dict[str, Any]:
@@ -165,8 +189,48 @@ class KeywordIndex:
             self._write_state(None)
             self._pending = None
             self._cursor = None
+            self._recent = RecentKeys()
+            self._last_rescan = None
+
+    def replace(self, remove: Iterable[int], docs: Iterable[IndexDoc], *, max_id: int = 0) -> bool:
+        """Delete every document of ``remove`` and of ``docs``' ids, add ``docs`` once each,
+        and commit: the repair of ``paperboard check`` (missing, stale or duplicated papers).
+        ``max_id``: the highest id found in the index, in case the sidecar lost track of it
+        (``add`` relies on it to delete before re-adding). False when another process holds
+        the index."""
+        writer = self._writer_or_none()
+        if writer is None:
+            return False
+        docs = list(docs)
+        with self._lock:
+            self._max_id = max(self._max_id, max_id)
+            for paper_id in [*remove, *(doc.id for doc in docs)]:
+                writer.delete_documents_by_term("id", paper_id)
+            self.add(docs)
+            # As in commit(): max_id recorded before the tantivy commit, the watermark after.
+            watermark = self.committed_watermark
+            self._write_state(watermark)
+            writer.commit()
+            self._write_state(self._pending or watermark)
+            self._pending = None
+        return True
+
+    @property
+    def recorded_max_id(self) -> int:
+        """The highest paper id the sidecar says was ever added."""
+        return self._max_id
 
     # --- reading --------------------------------------------------------------------------
+    def indexed_ids(self) -> list[int]:
+        """The paper id of every document in the index (a paper indexed twice appears twice)."""
+        self.index.reload()
+        searcher = self.index.searcher()
+        if searcher.num_docs == 0:
+            return []
+        hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs).hits
+        # The fast field is read column-wise: no stored document is loaded.
+        return list(searcher.fast_field_values("id", [address for _, address in hits]))
+
     def num_docs(self) -> int:
         self.index.reload()
         return self.index.searcher().num_docs
@@ -228,13 +292,24 @@ def _docs(rows: list[dict[str, Any]]) -> list[IndexDoc]:
     ]
 
 
-def sync(db: Database, index: KeywordIndex, *, commit: bool = True) -> int:
-    """Index every paper modified since the index's watermark; returns how many."""
+def sync(
+    db: Database,
+    index: KeywordIndex,
+    *,
+    commit: bool = True,
+    now: datetime | None = None,
+) -> int:
+    """Index every paper modified since the index's watermark, and every late commit found by
+    the rescan when one is due; returns how many papers were (re)indexed. ``now`` is the
+    clock the rescan interval is measured with (tests pass their own)."""
+    now = now or datetime.now(UTC)
     with index._lock:
         after = index._cursor
+        first = after is None
         since = None if after else index.committed_watermark
         if since is not None:
-            since -= WATERMARK_OVERLAP
+            # A new process: everything of the window is re-read (it may hold late commits).
+            since -= LATE_COMMIT_WINDOW
         indexed = 0
         newest: datetime | None = index.watermark
         while True:
@@ -245,15 +320,101 @@ def sync(db: Database, index: KeywordIndex, *, commit: bool = True) -> int:
             index.add(_docs(rows))
             if index._writer is None:
                 return 0  # busy; someone else is indexing
+            index._recent.note(rows)
             indexed += len(rows)
             last = rows[-1]
             after = index._cursor = (last["modified_at"], last["id"])
             newest = last["modified_at"] if newest is None else max(newest, last["modified_at"])
+        if first:
+            index._last_rescan = now  # the pass above re-read the whole window
+        elif newest is not None and (
+            index._last_rescan is None or now - index._last_rescan >= RESCAN_INTERVAL
+        ):
+            late = _rescan(db, index, newest - LATE_COMMIT_WINDOW)
+            if late < 0:
+                return 0  # busy
+            indexed += late
+            index._last_rescan = now
         if indexed:
             index._pending = newest
         if commit:
             index.commit()
     return indexed
+
+
+def _rescan(db: Database, index: KeywordIndex, since: datetime) -> int:
+    """Index the papers modified at or after ``since`` that this process has not indexed at
+    their present version (late commits); -1 when the index is busy."""
+    index._recent.forget_before(since)
+    found = 0
+    after: tuple[datetime, int] | None = None
+    while True:
+        with db.read() as connection:
+            keys = search_store.modified_keys_since(connection, since, after, SYNC_BATCH)
+        if not keys:
+            return found
+        unseen = index._recent.unseen(keys)
+        if unseen:
+            with db.read() as connection:
+                rows = consistency.index_rows(connection, unseen)
+            index.add(_docs(rows))
+            if index._writer is None:
+                return -1
+            index._recent.note(rows)
+            found += len(rows)
+            log.info("keyword index: %d late-committed papers indexed", len(rows))
+        after = keys[-1]
+        if len(keys) < SYNC_BATCH:
+            return found
+
+
+def _micros(moments: Iterable[datetime]) -> np.ndarray:
+    return np.fromiter(((m - _EPOCH) // _MICROSECOND for m in moments), np.int64)
+
+
+class RecentKeys:
+    """(paper id, modified_at) of the papers a process indexed lately, in numpy arrays (16
+    bytes a paper: a bulk load puts a million keys in the window)."""
+
+    def __init__(self) -> None:
+        self._ids = np.empty(0, np.int64)
+        self._stamps = np.empty(0, np.int64)
+        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        self._merge()
+        return len(self._ids)
+
+    def note(self, rows: list[dict[str, Any]]) -> None:
+        ids = np.fromiter((row["id"] for row in rows), np.int64, len(rows))
+        self._chunks.append((ids, _micros(row["modified_at"] for row in rows)))
+
+    def _merge(self) -> None:
+        """One entry per id, sorted by id: the version indexed last wins."""
+        if not self._chunks:
+            return
+        ids = np.concatenate([self._ids, *(c[0] for c in self._chunks)])
+        stamps = np.concatenate([self._stamps, *(c[1] for c in self._chunks)])
+        self._chunks = []
+        # np.unique keeps the first occurrence: reversed, that is the latest one noted.
+        unique, first = np.unique(ids[::-1], return_index=True)
+        self._ids, self._stamps = unique, stamps[::-1][first]
+
+    def forget_before(self, moment: datetime) -> None:
+        self._merge()
+        keep = self._stamps >= (moment - _EPOCH) // _MICROSECOND
+        self._ids, self._stamps = self._ids[keep], self._stamps[keep]
+
+    def unseen(self, keys: list[tuple[datetime, int]]) -> list[int]:
+        """The ids of ``keys`` ((modified_at, id)) not noted at that very modified_at."""
+        self._merge()
+        ids = np.fromiter((paper_id for _, paper_id in keys), np.int64, len(keys))
+        stamps = _micros(moment for moment, _ in keys)
+        if len(self._ids) == 0:
+            return ids.tolist()
+        at = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
+        seen = (self._ids[at] == ids) & (self._stamps[at] == stamps)
+        return ids[~seen].tolist()
 
 
 def rebuild(db: Database, index: KeywordIndex) -> int:
@@ -268,3 +429,23 @@ def index_path(data_dir: Path) -> Path:
 
 def open_index(data_dir: Path) -> KeywordIndex:
     return KeywordIndex(index_path(data_dir))
+
+
+def reindex(
+    db: Database,
+    index: KeywordIndex,
+    ids: Iterable[int],
+    *,
+    remove: Iterable[int] = (),
+    max_id: int = 0,
+) -> bool:
+    """Re-add the papers ``ids`` (each once) and drop the documents of ``remove``, in one
+    commit (``KeywordIndex.replace``); False when another process holds the index."""
+    from paperboard.storage import consistency
+
+    wanted = sorted(set(ids))
+    rows: list[dict[str, Any]] = []
+    with db.read() as connection:
+        for start in range(0, len(wanted), SYNC_BATCH):
+            rows += consistency.index_rows(connection, wanted[start : start + SYNC_BATCH])
+    return index.replace(remove, _docs(rows), max_id=max_id)

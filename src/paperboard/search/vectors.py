@@ -90,6 +90,8 @@ class HnswFileIndex:
         state = self._read_state()
         self.index = _new_index(dim)
         self._cursor: tuple[datetime, int] | None = None
+        # Why the file on disk was not used (``paperboard check`` reports it); None if it was.
+        self.load_problem: str | None = None
         if self._state_matches(state) and path.exists():
             try:
                 self.index.load(str(path))
@@ -99,8 +101,13 @@ class HnswFileIndex:
                     "vector index %s unreadable (%s): rebuilding from the database", path, exc
                 )
                 self.index = _new_index(dim)
+                self.load_problem = f"the file is unreadable ({exc})"
         elif path.exists():
             log.warning("vector index %s is of another model or version: rebuilding", path)
+            self.load_problem = (
+                f"the file holds model {state.get('model')!r} ({state.get('dim')} dimensions, "
+                f"schema {state.get('schema')}), not {model!r} ({dim})"
+            )
         self._saved_cursor = self._cursor
 
     # --- state ----------------------------------------------------------------------------
@@ -127,15 +134,27 @@ class HnswFileIndex:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def save(self) -> None:
-        """Write the index and then its watermark, each by atomic rename."""
+    def file_state(self) -> dict[str, Any]:
+        """The sidecar as saved with the file: schema, model, dim, watermark, count."""
+        return self._read_state()
+
+    def save(self, *, force: bool = False) -> None:
+        """Write the index and then its watermark, each by atomic rename.
+
+        ``force`` writes even when the watermark did not move: after a rebuild or a repair
+        the contents changed below the watermark, which the usual checks cannot see."""
         with self._lock:
-            if self._cursor is None or self._cursor == self._saved_cursor:
+            if not force and (self._cursor is None or self._cursor == self._saved_cursor):
                 return
             with self._file_lock():
                 state = self._read_state()
                 on_disk = _decode_key(state.get("watermark"))
-                if self._state_matches(state) and on_disk is not None and on_disk >= self._cursor:
+                newer_on_disk = (
+                    self._state_matches(state)
+                    and on_disk is not None
+                    and (self._cursor is None or on_disk >= self._cursor)
+                )
+                if newer_on_disk and not force:
                     return  # another process saved newer work
                 temporary = self.path.with_name(self.path.name + ".tmp")
                 self.index.save(str(temporary))
@@ -201,7 +220,29 @@ class HnswFileIndex:
             self.index = _new_index(self.dim)
             self._cursor = None
             self._saved_cursor = None
-        return self.sync()
+            self.load_problem = None
+        added = self.sync(save=False)
+        # Forced: a rebuild usually ends at the watermark already on disk, and a plain save
+        # would then keep the old file.
+        self.save(force=True)
+        return added
+
+    def reconcile(self, remove: Sequence[int], rows: list[embedding_store.StoredVector]) -> None:
+        """Drop the vectors of ``remove`` and add (or replace) ``rows``, in memory; the repair
+        of ``paperboard check``, followed by ``save(force=True)``."""
+        with self._lock:
+            keys = np.asarray(list(remove), np.uint64)
+            if len(keys):
+                present = keys[self.index.contains(keys)]
+                if len(present):
+                    self.index.remove(present)
+            if rows:
+                self._add(rows)
+
+    def keys(self) -> np.ndarray:
+        """The paper ids the index holds (int64, unordered)."""
+        with self._lock:
+            return np.asarray(self.index.keys, np.int64)
 
     # --- reading --------------------------------------------------------------------------
     def __len__(self) -> int:

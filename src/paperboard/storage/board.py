@@ -127,36 +127,41 @@ def featured_days_of(connection: Connection, paper_id: int) -> list[date]:
     return [day for (day,) in connection.execute(query)]
 
 
+def counter_sources() -> tuple[Any, Any]:
+    """(upvotes, num_comments) as SQL expressions correlated with ``papers``, computed from
+    their sources: the largest count imported (Hugging Face) plus local votes and visible
+    local comments. ``refresh_counters`` stores them; ``paperboard check`` compares them."""
+    imported_upvotes = (
+        select(func.coalesce(func.max(featured.c.imported_upvotes), 0))
+        .where(featured.c.paper_id == papers.c.id)
+        .scalar_subquery()
+    )
+    imported_comments = (
+        select(func.coalesce(func.max(featured.c.imported_comments), 0))
+        .where(featured.c.paper_id == papers.c.id)
+        .scalar_subquery()
+    )
+    local_votes = select(func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
+    local_comments = (
+        select(func.count())
+        .where(comments.c.paper_id == papers.c.id, comments.c.deleted_at.is_(None))
+        .where(comments.c.hidden_at.is_(None))
+        .scalar_subquery()
+    )
+    return imported_upvotes + local_votes, imported_comments + local_comments
+
+
 def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
-    """Recompute the upvote and comment counters of these papers from their sources: the
-    largest count imported (Hugging Face) plus local votes and visible local comments.
+    """Recompute the upvote and comment counters of these papers from their sources
+    (``counter_sources``).
 
     A vote or comment calls this in its own transaction, after locking the paper's row
     (storage/votes.py explains why that keeps the count exact on PostgreSQL)."""
+    upvotes, num_comments = counter_sources()
     for start in range(0, len(paper_ids), 500):
         chunk = paper_ids[start : start + 500]
-        imported_upvotes = (
-            select(func.coalesce(func.max(featured.c.imported_upvotes), 0))
-            .where(featured.c.paper_id == papers.c.id)
-            .scalar_subquery()
-        )
-        imported_comments = (
-            select(func.coalesce(func.max(featured.c.imported_comments), 0))
-            .where(featured.c.paper_id == papers.c.id)
-            .scalar_subquery()
-        )
-        local_votes = select(func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
-        local_comments = (
-            select(func.count())
-            .where(comments.c.paper_id == papers.c.id, comments.c.deleted_at.is_(None))
-            .where(comments.c.hidden_at.is_(None))
-            .scalar_subquery()
-        )
         connection.execute(
             update(papers)
             .where(papers.c.id.in_(chunk))
-            .values(
-                upvotes=imported_upvotes + local_votes,
-                num_comments=imported_comments + local_comments,
-            )
+            .values(upvotes=upvotes, num_comments=num_comments)
         )

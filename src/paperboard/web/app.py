@@ -16,8 +16,19 @@ from paperboard.config import Settings
 from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
-from paperboard.web import api, auth, community, errors, feeds, pages, search_page, subscriptions
+from paperboard.web import (
+    api,
+    auth,
+    community,
+    errors,
+    feeds,
+    metrics,
+    pages,
+    search_page,
+    subscriptions,
+)
 from paperboard.web.deps import get_db
+from paperboard.web.security import install_security_headers
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
 log = logging.getLogger(__name__)
@@ -47,6 +58,9 @@ def create_app(
     errors.install(app)
     # Sessions, CSRF, the 413 body limit and the community error pages (web/auth.py).
     auth.install(app)
+    metrics.install(app)  # request timing and GET /metrics (web/metrics.py)
+    # CSP and the other security headers on every response, error pages included.
+    install_security_headers(app, https=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)

@@ -1,0 +1,79 @@
+"""``paperboard check [--repair] [--json]``: derived state against the database.
+
+A Typer command; ``cli.py`` registers it with ``app.command("check")(check)``. The checks
+themselves are in ``paperboard/check.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+# Exit statuses: 0 all consistent (or repaired), 1 problems remain, 2 the check could not run.
+EXIT_PROBLEMS = 1
+
+_STYLES = {"ok": "green", "repaired": "yellow", "problem": "bold red", "off": "dim"}
+
+
+def check(
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Fix what is found (then verify it).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Verify that what is derived from the database is consistent with it: the keyword
+    index, the embeddings, the vector index, vote and comment counters, digest leases.
+    Safe to run while paperboard serves; --repair re-indexes, embeds, recounts and releases
+    what a crash left behind.
+
+    Exit status: 0 all consistent (or repaired), 1 problems remain, 2 the check could not run.
+
+    Example: paperboard check --repair
+    """
+    from paperboard.check import CheckContext, run_checks
+    from paperboard.cli import _runtime
+
+    runtime = _runtime()
+    try:
+        settings = runtime.settings
+        context = CheckContext(
+            runtime.db,
+            settings.data_dir,
+            runtime.keyword_index,
+            embedder_spec=settings.embedder,
+            embedder_threads=settings.embedder_threads,
+        )
+        report = run_checks(context, repair=repair)
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+    else:
+        _print_table(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_table(report) -> None:  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="paperboard check", title_justify="left")
+    table.add_column("check", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for result in report.results:
+        style = _STYLES.get(result.status, "")
+        # Text, not markup: a detail may quote an error message with brackets in it.
+        table.add_row(result.name, Text(result.status, style=style), Text(result.detail))
+    # Not a terminal (a log, a test): wide enough that details are not folded mid-word.
+    console = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False)
+    console.print(table)
+    if report.ok:
+        console.print("all consistent")
+    else:
+        console.print("problems remain (see above)", style="bold red")

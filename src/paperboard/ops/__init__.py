@@ -1,0 +1,1 @@
+"""Operations: backing up the embedded database and moving it to PostgreSQL."""
