@@ -276,3 +276,26 @@ def test_sparkline_svg_size_and_fractions() -> None:
     assert 'width="200" height="40" viewBox="0 0 200 40"' in svg
     # x: 3 + 194 * 3/7 = 86.1; y: 3 + 34 * (3-1)/3 = 25.7
     assert 'points="3,37 86.1,25.7 197,3"' in svg
+
+
+def test_highlight_marks_the_spans_and_escapes_the_rest() -> None:
+    from paperboard.web.format import highlight_spans
+
+    text = "Speculative <b>decoding</b> & drafts"
+    marked = str(highlight_spans(text, [(0, 11), (15, 23)]))
+    assert marked == (
+        "<mark>Speculative</mark> &lt;b&gt;<mark>decoding</mark>&lt;/b&gt; &amp; drafts"
+    )
+
+
+def test_highlight_ignores_spans_that_do_not_fit() -> None:
+    from paperboard.web.format import highlight_spans
+
+    assert str(highlight_spans("short", [(2, 1), (3, 99)])) == "short"
+
+
+def test_highlight_renders_tex_without_marks() -> None:
+    from paperboard.web.format import highlight_spans, render_tex
+
+    text = "Speed-ups of $10\\times$"
+    assert highlight_spans(text, [(0, 5)]) == render_tex(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
 def test_search_page_lists_matching_papers_as_cards(client: TestClient) -> None:
     page = client.get("/search", params={"q": "speculative decoding draft"})
     assert page.status_code == 200
-    assert "Speculative Decoding with Draft Models" in page.text
+    assert "Speculative Decoding with Draft Models" in re.sub(r"</?mark>", "", page.text)
     assert 'class="card"' in page.text
     assert 'href="/feeds/search.atom?q=speculative' in page.text
 
@@ -100,3 +101,12 @@ def test_search_api_returns_the_hybrid_ranking(client: TestClient) -> None:
     assert [item["paper"]["id"] for item in response.json()] == expected
     listed = client.get("/api/papers", params={"search": query, "limit": 10}).json()
     assert [item["id"] for item in listed] == expected
+
+
+def test_search_results_mark_the_query_words(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "speculative decoding"})
+    assert page.status_code == 200
+    assert "<mark>Speculative</mark> <mark>Decoding</mark>" in page.text
+    assert page.text.count("<mark>") > 2  # in the abstracts' snippets too
+    # Boards show the same cards without marks.
+    assert "<mark>" not in client.get("/papers/new").text

@@ -748,3 +748,23 @@ def format_hours(hours: float) -> str:
         return f"{whole} h"
     days, rest = divmod(whole, 24)
     return f"{days} d {rest} h" if rest else f"{days} d"
+
+
+def highlight_spans(text: str | None, spans: Iterable[tuple[int, int]]) -> Markup:
+    """``text`` escaped, with the character ranges ``spans`` (sorted, not overlapping: the
+    search's matched query words) wrapped in <mark>. Text holding TeX is rendered as TeX
+    without marks instead: offsets into the source do not survive rendering."""
+    if not text:
+        return Markup("")
+    if "$" in text or "\\" in text:
+        return render_tex(text)
+    parts: list[Markup] = []
+    position = 0
+    for start, end in spans:
+        if start < position or end <= start or end > len(text):
+            continue  # a span that does not fit this text is ignored, never misplaced
+        parts.append(escape(text[position:start]))
+        parts.append(Markup("<mark>") + escape(text[start:end]) + Markup("</mark>"))
+        position = end
+    parts.append(escape(text[position:]))
+    return Markup("").join(parts)

@@ -122,6 +122,11 @@ class ResponseCache:
         pending = self._building.get(key)
         if pending is not None:
             return False, await asyncio.shield(pending)
+        # A build of the same version may have finished between this caller's lookup (which
+        # awaited the version read) and now: use it rather than building again.
+        entry = self._entries.get(key)
+        if entry is not None and entry.version == version:
+            return False, entry.value
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._building[key] = future
         try:

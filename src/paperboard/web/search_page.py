@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
+from paperboard.search.highlight import Highlight
 from paperboard.search.service import SORTS, SearchRequest
 from paperboard.storage import listing
 from paperboard.web.deps import get_search_service
@@ -84,6 +85,7 @@ def search_page(
                 return RedirectResponse(f"/papers/{named.id}", status_code=303)
     result = None
     papers = []
+    highlights: dict[str, Highlight] = {}
     if query:
         result = get_search_service(request).search(
             SearchRequest(
@@ -99,6 +101,7 @@ def search_page(
         )
         with db.read() as connection:
             papers = listing.by_arxiv_ids(connection, [hit.paper.arxiv_id for hit in result.hits])
+        highlights = {hit.paper.arxiv_id: hit.highlight for hit in result.hits}
     params = {"q": query, "sort": sort, "cat": cat, "has_code": "1" if has_code else ""}
     params |= {"from": date_from or "", "to": date_to or ""}
     pager = SearchPager(page=page, has_next=bool(result and result.has_next), params=params)
@@ -107,6 +110,7 @@ def search_page(
         "params": params,
         "sorts": SORTS,
         "papers": papers,
+        "highlights": highlights,
         "result": result,
         "pager": pager,
     }

@@ -59,6 +59,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
         tex=fmt.render_tex,
         tex_excerpt=fmt.tex_excerpt,
         tex_plain=fmt.tex_plain,
+        highlight=fmt.highlight_spans,
         hours=fmt.format_hours,
         score=fmt.format_score,
         number=fmt.format_number,
