@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from paperboard import boards
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
@@ -43,6 +44,16 @@ router = APIRouter(tags=["papers"], route_class=CachedRoute)
 
 JSON = "application/json"
 MARKDOWN = "text/markdown; charset=utf-8"
+
+
+class ApiError(BaseModel):
+    error: str
+
+
+# The body of a 400 (web/errors.py): one sentence saying what to change.
+ERROR_400: dict[str, Any] = {"model": ApiError, "description": "Invalid parameters."}
+
+
 # Hugging Face's bounds: daily papers 1..100 per page, search 1..120 results, queries <= 250.
 DAILY_MAX_LIMIT = 100
 DAILY_DEFAULT_LIMIT = 50
@@ -103,6 +114,7 @@ def _daily_body(
     "/api/daily_papers",
     response_model=list[hf_shapes.HfDailyPaper],
     summary="Papers featured on a day, week or month",
+    responses={400: ERROR_400},
 )
 async def daily_papers(
     request: Request,
@@ -233,12 +245,14 @@ def decode_cursor(cursor: str) -> PageKey:
         if isinstance(paper_id, bool) or not isinstance(paper_id, int):
             raise ValueError("id")
         moment = None if moment_text is None else datetime.fromisoformat(moment_text)
-    except (binascii.Error, ValueError, TypeError):
+        if moment is not None:
+            # astimezone() of a moment at the calendar's edge overflows: a forged cursor.
+            utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            moment = utc
+    except (binascii.Error, ValueError, TypeError, OverflowError):
         raise PageError(
             400, "Invalid cursor: use the URL of the previous response's Link header."
         ) from None
-    if moment is not None:
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return (moment, paper_id)
 
 
@@ -260,7 +274,10 @@ def _papers_search(request: Request, search: str, limit: int) -> tuple[bytes, st
     "/api/papers",
     response_model=list[hf_shapes.HfPaperInfo],
     summary="List all papers, newest first, page by page",
-    responses={200: {"headers": {"Link": {"description": '`<url>; rel="next"` if more.'}}}},
+    responses={
+        200: {"headers": {"Link": {"description": '`<url>; rel="next"` if more.'}}},
+        400: ERROR_400,
+    },
 )
 async def list_papers(
     request: Request,

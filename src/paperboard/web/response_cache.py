@@ -125,7 +125,8 @@ class ResponseCache:
         # A build of the same version may have finished between this caller's lookup (which
         # awaited the version read) and now: use it rather than building again.
         entry = self._entries.get(key)
-        if entry is not None and entry.version == version:
+        fresh = entry is not None and self._clock() - entry.stored_at < self.ttl
+        if entry is not None and fresh and entry.version == version:
             return False, entry.value
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._building[key] = future

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
@@ -117,8 +118,22 @@ def search_page(
     return render(request, "search.html", context)
 
 
+class SimilarPaper(BaseModel):
+    id: str
+    title: str
+    summary: str
+    publishedAt: str | None
+    similarity: float
+
+
+class NotFound(BaseModel):
+    error: str
+
+
 @router.get(
     "/api/papers/{arxiv_id:path}/similar",
+    response_model=list[SimilarPaper],
+    responses={404: {"model": NotFound, "description": "Not an arXiv id, or not stored."}},
     summary="Similar papers",
     description="Nearest neighbours of the paper's embedding (itself excluded), best first. "
     "Empty until the paper has been embedded.",
