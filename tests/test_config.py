@@ -206,6 +206,8 @@ _INVALID = [
     ("PAPERBOARD_DIGEST_WEEKLY_DAY", "mo"),
     ("PAPERBOARD_DIGEST_WEEKLY_DAY", "funday"),
     ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "0"),
+    ("PAPERBOARD_KEYWORD_INDEX", "elasticsearch"),
+    ("PAPERBOARD_KEYWORD_INDEX", "postgres"),  # the default database is SQLite
     ("PAPERBOARD_SUBMIT_WINDOW_DAYS", "two weeks"),
     ("PAPERBOARD_EMBEDDER", "bert"),
     ("PAPERBOARD_EMBEDDER", "sentence-transformers:"),

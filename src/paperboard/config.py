@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 ENV_PREFIX = "PAPERBOARD_"
+KEYWORD_INDEXES = ("auto", "tantivy", "postgres")
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
 
 
@@ -171,6 +172,16 @@ SETTINGS: tuple[Setting, ...] = (
         "`postgresql://user:pass@host:5432/db` URL selects PostgreSQL (needs pgvector).",
         None,
         _parse_database_url,
+    ),
+    Setting(
+        "keyword_index",
+        "Keyword search engine: `tantivy` (an index in the data dir, kept in step with the "
+        "database by `serve`, `worker` and `paperboard index sync`; on PostgreSQL every web "
+        "machine keeps its own), `postgres` (the database's tsvector column: no local state, "
+        "but slower and ranked less well at a million papers, see docs/scaling.md; PostgreSQL "
+        "only) or `auto` (tantivy).",
+        "auto",
+        lambda v: _choice(v, KEYWORD_INDEXES),
     ),
     Setting(
         "categories",
@@ -346,11 +357,17 @@ class Settings:
     embedder_threads: int | None
     environment: str
     submit_window_days: int
+    keyword_index: str
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_tantivy(self) -> bool:
+        """Whether keyword search runs on a tantivy index in the data dir."""
+        return self.keyword_index != "postgres"
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -381,6 +398,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     # Test-only and later-issue variables are tolerated; misspellings are listed, not fatal.
     values["extra"] = {key: env[key] for key in unknown}
     settings = Settings(**values)
+    if settings.keyword_index == "postgres" and settings.is_sqlite:
+        raise SettingsError(
+            f"{ENV_PREFIX}KEYWORD_INDEX='postgres' is invalid: it needs a PostgreSQL "
+            f"{ENV_PREFIX}DATABASE_URL (SQLite searches with tantivy)"
+        )
     check_production(settings)
     return settings
 

@@ -13,8 +13,9 @@ from paperboard.storage.database import Database
 class Runtime:
     settings: Settings
     db: Database
-    # The embedded default keeps a tantivy index next to the SQLite file; on PostgreSQL the
-    # keyword index is a tsvector column maintained by the database itself.
+    # A tantivy index in the data dir, derived from the database (SQLite, or PostgreSQL: then
+    # each machine keeps its own, synced through the same watermark); None when keyword search
+    # is PostgreSQL's tsvector column (PAPERBOARD_KEYWORD_INDEX=postgres).
     keyword_index: KeywordIndex | None
 
     def close(self) -> None:
@@ -27,5 +28,8 @@ def open_runtime(settings: Settings | None = None) -> Runtime:
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
-    index = open_index(settings.data_dir) if db.is_sqlite else None
+    # tsvector ranking over every match costs seconds at a million papers, and a bounded
+    # candidate set costs relevance; tantivy answers in milliseconds (docs/scaling.md).
+    use_tantivy = db.is_sqlite or settings.uses_tantivy
+    index = open_index(settings.data_dir) if use_tantivy else None
     return Runtime(settings=settings, db=db, keyword_index=index)

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -76,8 +77,16 @@ def check_email(email: str) -> str:
         raise InvalidInput("That is not an email address.", field="email") from None
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a control character (NUL, ESC, DEL...). Such text is refused as a
+    name: PostgreSQL cannot store NUL at all (a 500 there), and the others are invisible."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
+
+
 def check_display_name(name: str | None) -> str | None:
     name = " ".join((name or "").split())
+    if has_control_characters(name):
+        raise InvalidInput("A display name cannot hold control characters.", field="display_name")
     if len(name) > MAX_DISPLAY_NAME_CHARS:
         raise InvalidInput(
             f"A display name has at most {MAX_DISPLAY_NAME_CHARS} characters.",

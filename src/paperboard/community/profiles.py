@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from paperboard.community.accounts import USERNAME
 from paperboard.community.context import Context
 from paperboard.community.errors import NotFound
 from paperboard.storage import comments as comment_store
@@ -28,6 +29,10 @@ class Profile:
 
 
 def load_profile(context: Context, username: str, viewer: User | None) -> Profile:
+    if not USERNAME.fullmatch(username):
+        # No account has such a name (sign-up checks it); asking the database anyway failed
+        # on PostgreSQL for a name with a NUL in it (a 500 for /u/%00).
+        raise NotFound(f"There is no user {username[:40]!r} here.")
     with context.db.read() as connection:
         user = user_store.by_username(connection, username)
         if user is None or not user.is_active:

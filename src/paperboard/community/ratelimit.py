@@ -68,7 +68,10 @@ class RateLimiter:
 
     def _key(self, name: str, rule: Rule, who: str, now: float) -> tuple[str, float]:
         window = int(now // rule.window_s)
-        return f"{name}:{who[:120]}:{window}", (window + 1) * rule.window_s
+        # ``who`` may carry what someone typed (a username at log-in): PostgreSQL text cannot
+        # hold NUL, and a key with one failed the request (a 500) instead of counting it.
+        who = who[:120].replace("\x00", "\ufffd")
+        return f"{name}:{who}:{window}", (window + 1) * rule.window_s
 
     def hit(self, *checks: tuple[str, str]) -> None:
         """Count one action against each ``(rule name, who)``; raise :class:`RateLimited`

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from paperboard.community.accounts import account
+from paperboard.community.accounts import account, has_control_characters
 from paperboard.community.context import Context, digest
 from paperboard.community.errors import InvalidInput, NotFound
 from paperboard.storage import tokens as store
@@ -33,6 +33,8 @@ class ApiTokens:
     def create(self, user: User, name: str = "") -> tuple[TokenInfo, str]:
         """A new token for ``user``: its record and the token itself (shown once)."""
         name = " ".join(name.split()) or "token"
+        if has_control_characters(name):
+            raise InvalidInput("A token name cannot hold control characters.", "name")
         if len(name) > MAX_NAME_CHARS:
             raise InvalidInput(f"A token name has at most {MAX_NAME_CHARS} characters.", "name")
         self.context.limiter.hit(("token_per_account", account(user)))

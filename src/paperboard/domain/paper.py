@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
+from typing import TypeVar
 
 import orjson
 
@@ -14,6 +15,25 @@ from paperboard.domain.tex import detex_accents
 
 _SPACES = re.compile(r"[ \t]+")
 _LINE_WRAP = re.compile(r"\s*\n\s*")
+# Counts a source gives (versions, upvotes, comments, GitHub stars) go into INTEGER columns, 32
+# bits on PostgreSQL, and a paper's featured days are summed into one. No real count comes near
+# this; a larger one is a broken record (reported as malformed), not a batch that fails to load.
+MAX_COUNT = 10_000_000
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a time without a zone is taken as UTC (arXiv's and Hugging Face's).
+
+    Raises ValueError, which parsers report as a malformed record, where ``astimezone`` would
+    raise OverflowError: a time whose UTC equivalent leaves the calendar
+    (``0001-01-01T00:00:00+01:00``, ``9999-12-31T23:00:00-05:00``).
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is out of range in UTC") from None
 
 
 def clean_title(title: str) -> str:
@@ -160,3 +180,27 @@ class Malformed:
 
 # What a source yields: a paper, a featured entry, or a report of a malformed record.
 IngestItem = PaperRecord | FeaturedRecord | Malformed
+_Record = TypeVar("_Record", PaperRecord, FeaturedRecord)
+
+
+# How JSON writes a NUL (it must escape it). XML cannot carry one at all.
+JSON_NUL = b"\\u0000"
+
+
+def without_nul(record: _Record) -> _Record:
+    """``record`` with NUL characters dropped from its text. JSON sources can carry them
+    (``"\\u0000"``); PostgreSQL text cannot, and one such field failed a whole load batch
+    there. Dropped for SQLite too, so that both store the same. JSON parsers call this only when
+    the raw input contains :data:`JSON_NUL`, which keeps bulk ingest at full speed."""
+    changes: dict[str, object] = {}
+    for name in _FIELD_NAMES[type(record)]:
+        value = getattr(record, name)
+        if isinstance(value, str):
+            if "\x00" in value:
+                changes[name] = value.replace("\x00", "")
+        elif isinstance(value, list) and any("\x00" in v for v in value):
+            changes[name] = [v.replace("\x00", "") for v in value]
+    return replace(record, **changes) if changes else record
+
+
+_FIELD_NAMES = {kind: tuple(f.name for f in fields(kind)) for kind in (PaperRecord, FeaturedRecord)}

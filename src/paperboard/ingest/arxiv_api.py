@@ -21,6 +21,7 @@ from paperboard.domain.paper import (
     IngestItem,
     Malformed,
     PaperRecord,
+    as_utc,
     clean_abstract,
     clean_authors,
     clean_title,
@@ -129,13 +130,12 @@ def _entry_item(entry: Element, number: int) -> IngestItem:
 
 
 def parse_timestamp(text: str | None) -> datetime | None:
-    """An ISO 8601 timestamp as a timezone-aware UTC datetime (no zone given means UTC)."""
+    """An ISO 8601 timestamp as a timezone-aware UTC datetime (no zone given means UTC).
+
+    Raises ValueError for text that is not one, or names no time representable in UTC."""
     if text is None:
         return None
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return as_utc(datetime.fromisoformat(text))
 
 
 def _authors(entry: Element) -> list[str]:

@@ -25,7 +25,16 @@ from typing import IO, Any, get_type_hints
 import orjson
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
-from paperboard.domain.paper import FeaturedRecord, IngestItem, Malformed, PaperRecord
+from paperboard.domain.paper import (
+    JSON_NUL,
+    MAX_COUNT,
+    FeaturedRecord,
+    IngestItem,
+    Malformed,
+    PaperRecord,
+    as_utc,
+    without_nul,
+)
 from paperboard.ingest.errors import SourceError
 from paperboard.storage import featured as featured_store
 from paperboard.storage import papers as paper_store
@@ -105,6 +114,9 @@ def _as_int(value: Any) -> int:
     # JSON true/false would pass isinstance(int); they are not counts.
     if isinstance(value, bool) or not isinstance(value, int):
         raise _BadValue(f"expected an integer, got {type(value).__name__}")
+    # Every integer field is a count or a version: what the store's columns can hold.
+    if not 0 <= value <= MAX_COUNT:
+        raise _BadValue(f"{value} is not a count (0 to {MAX_COUNT})")
     return value
 
 
@@ -116,12 +128,11 @@ def _as_str_list(value: Any) -> list[str]:
 
 def _as_datetime(value: Any) -> datetime:
     try:
-        moment = datetime.fromisoformat(_as_str(value))
+        # paperboard writes the offset; a hand-edited time without one is taken as UTC, as the
+        # other sources do, because the store accepts only timezone-aware times.
+        return as_utc(datetime.fromisoformat(_as_str(value)))
     except ValueError as exc:
         raise _BadValue(f"not an ISO 8601 time: {value!r}") from exc
-    # paperboard writes the offset; a hand-edited time without one is taken as UTC, as the
-    # other sources do, because the store accepts only timezone-aware times.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _as_date(value: Any) -> date:
@@ -255,6 +266,8 @@ def _records(stream: IO[bytes]) -> Iterator[IngestItem]:
             yield Malformed(f"line {number}", "line is not a JSON object")
             continue
         try:
-            yield parse_record(data)
+            record = parse_record(data)
         except _BadValue as exc:
             yield Malformed(f"line {number}", str(exc))
+            continue
+        yield without_nul(record) if JSON_NUL in line else record

@@ -12,7 +12,7 @@ schema generations are handled (see DESIGN.md §3 and the recorded fixtures):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -20,13 +20,17 @@ import orjson
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.links import find_links
 from paperboard.domain.paper import (
+    JSON_NUL,
+    MAX_COUNT,
     FeaturedRecord,
     IngestItem,
     Malformed,
     PaperRecord,
+    as_utc,
     clean_abstract,
     clean_authors,
     clean_title,
+    without_nul,
 )
 from paperboard.ingest.errors import SourceError
 from paperboard.ingest.http import Fetcher
@@ -57,7 +61,7 @@ def parse_daily_papers(data: bytes, *, day: date | None = None) -> Iterator[Inge
     ``day`` is the board's day, used when an entry does not say on which day it was featured.
     A malformed entry is reported as :class:`Malformed` (``entry N``, counted from 1).
     """
-    yield from _daily_items(_load_list(data, "daily papers"), day)
+    yield from _without_nul(data, _daily_items(_load_list(data, "daily papers"), day))
 
 
 def _daily_items(entries: list[Any], day: date | None) -> Iterator[IngestItem]:
@@ -74,11 +78,22 @@ def _daily_items(entries: list[Any], day: date | None) -> Iterator[IngestItem]:
 
 def parse_search_results(data: bytes) -> Iterator[IngestItem]:
     """Yield a :class:`PaperRecord` for each ``/api/papers/search`` result (nothing featured)."""
-    for number, entry in enumerate(_load_list(data, "paper search results"), start=1):
+    yield from _without_nul(data, _search_items(_load_list(data, "paper search results")))
+
+
+def _search_items(entries: list[Any]) -> Iterator[IngestItem]:
+    for number, entry in enumerate(entries, start=1):
         try:
             yield _paper(entry)
         except _BadEntry as exc:
             yield Malformed(f"entry {number}", str(exc))
+
+
+def _without_nul(data: bytes, items: Iterator[IngestItem]) -> Iterator[IngestItem]:
+    # The store cannot hold NUL (PostgreSQL text); the JSON can, escaped.
+    if JSON_NUL not in data:
+        return items
+    return (item if isinstance(item, Malformed) else without_nul(item) for item in items)
 
 
 # --- one entry ------------------------------------------------------------------------------
@@ -188,6 +203,9 @@ def _count(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _BadEntry(f"not a count: {value!r}")
+    if value > MAX_COUNT:
+        # No real count is this large; the store's INTEGER columns could not hold it either.
+        raise _BadEntry(f"not a count: {value!r} (more than {MAX_COUNT})")
     return value
 
 
@@ -197,10 +215,9 @@ def _timestamp(obj: dict[str, Any], key: str) -> datetime | None:
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
+        return as_utc(datetime.fromisoformat(value))
     except (TypeError, ValueError) as exc:
         raise _BadEntry(f"bad {key} {value!r}") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- the live API ---------------------------------------------------------------------------
@@ -222,7 +239,8 @@ def fetch_daily(
         if response.status != 200:
             raise SourceError(f"{response.url}: HTTP {response.status}")
         entries = _load_list(response.content, f"daily papers {day.isoformat()} page {page_number}")
-        new = _keep_new(_daily_items(entries, day), page_number, seen)
+        page = _without_nul(response.content, _daily_items(entries, day))
+        new = _keep_new(page, page_number, seen)
         items.extend(new)
         # A short page is the last one; a full page of known papers means the server ignores
         # ``p`` (or the board shifted under us): stop rather than loop.

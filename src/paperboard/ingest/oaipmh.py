@@ -25,6 +25,7 @@ from paperboard.domain.paper import (
     IngestItem,
     Malformed,
     PaperRecord,
+    as_utc,
     clean_abstract,
     clean_authors,
     clean_title,
@@ -38,7 +39,9 @@ OAI_BASE_URL = "https://oaipmh.arxiv.org/oai"
 # The OAI "error" meaning an empty result, not a failure (OAI-PMH 2.0 §3.6).
 NO_RECORDS_MATCH = "noRecordsMatch"
 _WHITESPACE = re.compile(r"\s+")
-_VERSION_ATTR = re.compile(r"v?(\d+)")
+# At most four digits, as in versioned ids: a longer number is no real version (and would not
+# fit the store's column), so the versions are counted instead.
+_VERSION_ATTR = re.compile(r"v?(\d{1,4})", re.ASCII)
 
 
 @dataclass(slots=True)
@@ -228,11 +231,10 @@ def _rfc2822(version: Element) -> datetime:
     if text is None:
         raise _BadRecord(f"version {version.get('version', '?')} has no date")
     try:
-        moment = parsedate_to_datetime(text)
+        # "GMT" parses as UTC; a date without a zone is taken as UTC, arXiv's clock.
+        return as_utc(parsedate_to_datetime(text))
     except (TypeError, ValueError) as exc:
         raise _BadRecord(f"bad version date {text!r}") from exc
-    # "GMT" parses as UTC; a date without a zone is taken as UTC, arXiv's clock.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _parse_arxiv(fields: Element) -> PaperRecord:

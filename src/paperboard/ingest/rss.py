@@ -23,6 +23,7 @@ from paperboard.domain.paper import (
     IngestItem,
     Malformed,
     PaperRecord,
+    as_utc,
     clean_abstract,
     clean_authors,
     clean_title,
@@ -183,6 +184,7 @@ def _rfc822(text: str | None) -> datetime | None:
         return None
     try:
         moment = parsedate_to_datetime(text)
+        as_utc(moment)  # the paper's UTC date is taken later: it must exist
     except (TypeError, ValueError):
         return None
     # A "-0000" zone (unknown) comes back naive; arXiv means UTC then.
@@ -194,6 +196,7 @@ def _iso(text: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text)
+        as_utc(moment)  # the paper's UTC date is taken later: it must exist
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

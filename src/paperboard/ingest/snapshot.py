@@ -17,13 +17,16 @@ import orjson
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.links import find_links
 from paperboard.domain.paper import (
+    JSON_NUL,
     IngestItem,
     Malformed,
     PaperRecord,
+    as_utc,
     clean_abstract,
     clean_authors,
     clean_title,
     split_authors,
+    without_nul,
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -38,8 +41,8 @@ def open_maybe_gzip(path: Path) -> IO[bytes]:
 
 
 def _version_date(text: str) -> datetime:
-    # "Mon, 2 Apr 2007 19:18:42 GMT"
-    return parsedate_to_datetime(text).astimezone(UTC)
+    # "Mon, 2 Apr 2007 19:18:42 GMT"; ValueError for a date not representable in UTC.
+    return as_utc(parsedate_to_datetime(text))
 
 
 def _authors(data: dict[str, Any]) -> list[str]:
@@ -75,7 +78,10 @@ def parse_snapshot_line(data: dict[str, Any]) -> PaperRecord:
         published_at = _version_date(versions[0]["created"])
         updated_at = _version_date(versions[-1]["created"])
         last = str(versions[-1].get("version", "")).lstrip("v")
-        version = int(last) if last.isdigit() else len(versions)
+        # At most four ASCII digits, as in versioned ids; anything else: count the versions.
+        version = (
+            int(last) if last.isascii() and last.isdigit() and len(last) <= 4 else len(versions)
+        )
     update_day = data.get("update_date")
     if update_day and not versions:
         # Without a version history the update date is the only date there is.
@@ -113,7 +119,8 @@ def iter_snapshot(stream: IO[bytes]) -> Iterator[IngestItem]:
             data = orjson.loads(line)
             if not isinstance(data, dict):
                 raise ValueError("line is not a JSON object")
-            yield parse_snapshot_line(data)
+            record = parse_snapshot_line(data)
+            yield without_nul(record) if JSON_NUL in line else record
         except orjson.JSONDecodeError as exc:
             yield Malformed(f"line {number}", f"invalid JSON: {exc}")
         except InvalidArxivId as exc:

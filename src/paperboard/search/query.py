@@ -81,9 +81,9 @@ def parse_query(text: str) -> ParsedQuery:
             if words and len(authors) < MAX_FILTER_VALUES:
                 authors.append(" ".join(words))
         else:
-            category = _CATEGORY.fullmatch(value.strip())
+            category = parse_category(value)
             if category and len(categories) < MAX_FILTER_VALUES:
-                categories.append(_normalise_category(category.group(0)))
+                categories.append(category)
         return " "
 
     rest = _FIELD.sub(take_field, text)
@@ -120,6 +120,13 @@ def parse_query(text: str) -> ParsedQuery:
         arxiv_ids=arxiv_ids,
         free_text=free_text if _WORD.search(free_text) else "",
     )
+
+
+def parse_category(text: str) -> str | None:
+    """``text`` as an arXiv category name (normalised), or None when it cannot be one. Only
+    such names reach the keyword index's query syntax and the SQL filters."""
+    found = _CATEGORY.fullmatch(text.strip())
+    return _normalise_category(found.group(0)) if found else None
 
 
 def _normalise_category(value: str) -> str:

@@ -1,4 +1,5 @@
-"""Search over every paper: keyword (tantivy | tsvector), semantic (HNSW file | pgvector) and
+"""Search over every paper: keyword (tantivy, or PostgreSQL's tsvector when
+PAPERBOARD_KEYWORD_INDEX=postgres), semantic (HNSW file | pgvector) and
 their reciprocal-rank fusion, with filters, sorts, pages and highlights; similar papers.
 
 ``search_papers`` (keyword only, records best first) is the original entry point and keeps
@@ -22,7 +23,7 @@ from paperboard.domain.paper import PaperRecord
 from paperboard.search.embedder import Embedder, EmbedderError, load_embedder
 from paperboard.search.highlight import Highlight, Highlighter
 from paperboard.search.keyword import KeywordIndex
-from paperboard.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_query
+from paperboard.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_category, parse_query
 from paperboard.search.vectors import (
     HnswFileIndex,
     VectorIndex,
@@ -141,6 +142,7 @@ class SearchService:
         self._cache_lock = threading.Lock()
         self._last_sync = time.monotonic()
         self._syncing = threading.Lock()
+        self._keyword_ready = False
 
     @property
     def semantic_available(self) -> bool:
@@ -168,12 +170,22 @@ class SearchService:
         """(paper id, engine score) best first."""
         if not parsed.has_text and not parsed.authors:
             return []
-        if self.keyword_index is not None:
+        if self.keyword_index is not None and self._keyword_index_ready():
             return self.keyword_index.search_parsed(parsed, depth)
         with self.db.read() as connection:
             return search_store.postgres_keyword_ids(
                 connection, parsed.words, parsed.phrases, filters, depth
             )
+
+    def _keyword_index_ready(self) -> bool:
+        """On PostgreSQL a new machine's index starts empty and fills in the background (a
+        million papers take minutes): until it holds something, the database's tsvector
+        column answers. On SQLite the index is the only keyword engine."""
+        if self._keyword_ready or self.db.is_sqlite:
+            return True
+        assert self.keyword_index is not None
+        self._keyword_ready = self.keyword_index.num_docs() > 0
+        return self._keyword_ready
 
     def keyword_ids(self, parsed: ParsedQuery, filters: Filters, depth: int) -> list[int]:
         return [i for i, _ in self.keyword_hits(parsed, filters, depth)]
@@ -241,7 +253,11 @@ class SearchService:
         started = time.perf_counter()
         self._maybe_sync_vectors()
         parsed = parse_query(request.query)
-        categories = tuple(dict.fromkeys((*parsed.categories, *request.categories)))
+        # A category from the request (the search page's ``cat``) is checked as one typed in
+        # the query is: anything else reached tantivy's query syntax (a 500 for ``cat="``)
+        # and PostgreSQL (a 500 for a NUL). One that cannot be a category is left out.
+        requested = [c for c in map(parse_category, request.categories) if c]
+        categories = tuple(dict.fromkeys((*parsed.categories, *requested)))
         if categories != tuple(parsed.categories):
             parsed = replace(parsed, categories=list(categories))
         filters = Filters(

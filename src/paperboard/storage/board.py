@@ -68,6 +68,10 @@ def entries_between(
         .order_by(featured.c.day)
     )
     if submitter is not None:
+        if "\x00" in submitter:
+            # No stored name holds a NUL, and PostgreSQL refuses one in a query (a 500 for
+            # /api/daily_papers?submitter=%00): nothing matches.
+            return []
         query = query.where(featured.c.featured_by == submitter)
     seen: dict[int, BoardEntry] = {}
     for row in connection.execute(query):

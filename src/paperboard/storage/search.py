@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Text, func, literal, literal_column, or_, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Text,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.papers import row_to_record
@@ -105,7 +115,8 @@ def _conditions(filters: Filters) -> list[Any]:
     if filters.date_from:
         start = datetime.combine(filters.date_from, time.min, tzinfo=UTC)
         conditions.append(papers.c.published_at >= start)
-    if filters.date_to:
+    if filters.date_to and filters.date_to < date.max:
+        # date.max (to=9999-12-31) has no next day (OverflowError: a 500) and bounds nothing.
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
         conditions.append(papers.c.published_at < end)
     if filters.has_code:
@@ -176,3 +187,26 @@ def postgres_keyword_ids(
     score = func.ts_rank(candidates.c.sv, tsquery)
     ranked = select(candidates.c.id, score).order_by(score.desc()).limit(limit)
     return [(paper_id, float(rank)) for paper_id, rank in connection.execute(ranked)]
+
+
+# --- keeping a tantivy index in step (search/keyword.py) ---------------------------------------
+
+
+def modified_keys_since(
+    connection: Connection,
+    since: datetime,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[tuple[datetime, int]]:
+    """(modified_at, id) of the papers modified at or after ``since``, in that order, after
+    the key ``after``: the keyword index's late-commit rescan. Both columns are in
+    ix_papers_modified_at, so this reads the index only, never the papers' texts."""
+    query = select(papers.c.modified_at, papers.c.id).where(papers.c.modified_at >= since)
+    if after is not None:
+        # A row comparison: PostgreSQL and SQLite both turn it into one range on the index.
+        # Typed literal: the column's type stores UTC moments differently per backend.
+        moment, last_id = after
+        key = tuple_(literal(moment, type_=papers.c.modified_at.type), literal(last_id))
+        query = query.where(tuple_(papers.c.modified_at, papers.c.id) > key)
+    query = query.order_by(papers.c.modified_at, papers.c.id).limit(limit)
+    return [(moment, paper_id) for moment, paper_id in connection.execute(query)]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -413,6 +413,10 @@ def _clear_session(response: Response, request: Request) -> None:
 
 Field = Annotated[str, Form(max_length=MAX_FIELD_CHARS)]
 NextField = Annotated[str, Form(max_length=500)]
+# Row ids are INTEGER columns (32 bits on PostgreSQL): a larger id names no row, and passed on
+# to the database it failed there (OverflowError on SQLite: a 500) instead of being refused.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 # --- sign up, sign in, sign out ----------------------------------------------------------------
@@ -610,7 +614,7 @@ def token_create(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def token_revoke(
-    request: Request, token_id: int, _: Csrf, user: SignedIn, community: CommunityDep
+    request: Request, token_id: RowId, _: Csrf, user: SignedIn, community: CommunityDep
 ) -> Response:
     community.tokens.revoke(token_id, by=user)
     return _redirect("/account#tokens")

@@ -26,8 +26,10 @@ from paperboard.storage.comments import CommentRow
 from paperboard.storage.users import User
 from paperboard.web import hf_shapes
 from paperboard.web.auth import (
+    MAX_ROW_ID,
     CommunityDep,
     Csrf,
+    RowId,
     SignedIn,
     client_of,
     get_community,
@@ -44,6 +46,7 @@ api_router = APIRouter(tags=["community"])
 
 TextField = Annotated[str, Form(max_length=MAX_COMMENT_CHARS * 2)]
 BackField = Annotated[str, Form(max_length=500)]
+CommentId = RowId  # at most MAX_ROW_ID: see web/auth.py
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -65,7 +68,7 @@ def paper_context(request: Request, view: PaperPage) -> dict[str, Any]:
     """Comments and the upvote history for the paper page (called by pages.paper)."""
     community = get_community(request)
     viewer = viewer_of(request).user
-    discussion = community.discussion(view.paper.arxiv_id, viewer)
+    discussion = community.discussion(view.paper.arxiv_id, viewer, view.paper_id)
     history = discussion.vote_history if discussion else []
     return {
         "discussion": discussion,
@@ -143,7 +146,7 @@ def comment_form(
     user: SignedIn,
     community: CommunityDep,
     text: TextField = "",
-    parent_id: Annotated[int | None, Form()] = None,
+    parent_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
 ) -> Response:
     row = community.comments.post(
         user, arxiv_id, text, parent_id=parent_id, client=client_of(request)
@@ -162,7 +165,7 @@ def _own_comment(community: Community, user: User, comment_id: int) -> CommentRo
 
 @router.get("/comments/{comment_id}/edit", name="comment_edit")
 def comment_edit_page(
-    request: Request, comment_id: int, user: SignedIn, community: CommunityDep
+    request: Request, comment_id: CommentId, user: SignedIn, community: CommunityDep
 ) -> Response:
     row = _own_comment(community, user, comment_id)
     context = {"comment": row, "text": row.body, "error": None, "limit": MAX_COMMENT_CHARS}
@@ -172,7 +175,7 @@ def comment_edit_page(
 @router.post("/comments/{comment_id}/edit")
 def comment_edit(
     request: Request,
-    comment_id: int,
+    comment_id: CommentId,
     _: Csrf,
     user: SignedIn,
     community: CommunityDep,
@@ -189,7 +192,7 @@ def comment_edit(
 
 @router.post("/comments/{comment_id}/delete")
 def comment_delete(
-    request: Request, comment_id: int, _: Csrf, user: SignedIn, community: CommunityDep
+    request: Request, comment_id: CommentId, _: Csrf, user: SignedIn, community: CommunityDep
 ) -> Response:
     row = community.comments.delete(user, comment_id)
     return _redirect(f"/papers/{row.arxiv_id}#comments")
@@ -198,7 +201,7 @@ def comment_delete(
 @router.post("/comments/{comment_id}/hide")
 def comment_hide(
     request: Request,
-    comment_id: int,
+    comment_id: CommentId,
     _: Csrf,
     user: SignedIn,
     community: CommunityDep,
@@ -261,6 +264,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown paper or comment."},
     429: {"description": "Rate limited: see the Retry-After header (seconds)."},
 }
+# Operations with a JSON body: FastAPI answers a body it cannot decode (not UTF-8) with 400, and
+# the comment calls refuse text that is blank once cleaned (only spaces or NULs) with 400.
+_BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body cannot be read (not UTF-8 JSON), or the text is blank."},
+    **_ERRORS,
+}
 
 
 class IndexRequest(BaseModel):
@@ -280,7 +289,10 @@ class VoteOut(BaseModel):
 class CommentIn(BaseModel):
     text: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS, description="Markdown.")
     parentId: int | None = Field(
-        default=None, description="Reply to this comment (replies are one level deep)."
+        default=None,
+        ge=1,
+        le=MAX_ROW_ID,
+        description="Reply to this comment (replies are one level deep).",
     )
 
 
@@ -397,7 +409,7 @@ def api_comments(
     response_model=CommentOut,
     status_code=201,
     summary="Comment on a paper, or reply",
-    responses=_ERRORS,
+    responses=_BODY_ERRORS,
 )
 def api_comment(
     request: Request, arxiv_id: str, body: CommentIn, user: ApiUser, community: CommunityDep
@@ -412,10 +424,10 @@ def api_comment(
     "/api/comments/{comment_id}",
     response_model=CommentOut,
     summary="Edit your comment",
-    responses={403: {"description": "Not your comment."}, **_ERRORS},
+    responses={403: {"description": "Not your comment."}, **_BODY_ERRORS},
 )
 def api_edit_comment(
-    comment_id: int, body: CommentEditIn, user: ApiUser, community: CommunityDep
+    comment_id: CommentId, body: CommentEditIn, user: ApiUser, community: CommunityDep
 ) -> Response:
     row = community.comments.edit(user, comment_id, body.text)
     return _json(comment_json(view_of(row, user)))
@@ -427,7 +439,7 @@ def api_edit_comment(
     summary="Delete your comment",
     responses={403: {"description": "Not your comment."}, **_ERRORS},
 )
-def api_delete_comment(comment_id: int, user: ApiUser, community: CommunityDep) -> Response:
+def api_delete_comment(comment_id: CommentId, user: ApiUser, community: CommunityDep) -> Response:
     row = community.comments.delete(user, comment_id)
     return _json(comment_json(view_of(row, user)))
 
@@ -436,10 +448,10 @@ def api_delete_comment(comment_id: int, user: ApiUser, community: CommunityDep) 
     "/api/comments/{comment_id}/hide",
     response_model=CommentOut,
     summary="Hide a comment, or show it again (curators)",
-    responses={403: {"description": "Not a curator."}, **_ERRORS},
+    responses={403: {"description": "Not a curator."}, **_BODY_ERRORS},
 )
 def api_hide_comment(
-    comment_id: int, body: HideIn, user: ApiUser, community: CommunityDep
+    comment_id: CommentId, body: HideIn, user: ApiUser, community: CommunityDep
 ) -> Response:
     row = community.comments.set_hidden(user, comment_id, body.hidden)
     return _json(comment_json(view_of(row, user)))

@@ -7,11 +7,13 @@ Handlers raise :class:`PageError` (or FastAPI's ``HTTPException``); the handlers
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -96,10 +98,23 @@ async def _http_exception(request: Request, exc: StarletteHTTPException) -> Resp
     return response
 
 
+class _EchoJSONResponse(JSONResponse):
+    """JSON that may echo what a client sent. A JSON body may carry a lone surrogate
+    (``"\\ud800"``): valid JSON, but not encodable as UTF-8, so a plain JSONResponse raised
+    while answering (a 500 instead of the 422). Such a character goes back as its JSON escape."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        # Only lone surrogates can fail to encode; backslashreplace writes them as \udXXX,
+        # which inside a JSON string is that same character's escape.
+        return text.encode("utf-8", "backslashreplace")
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     if _is_api(request):
-        # API clients get FastAPI's detailed 422 listing every invalid parameter.
-        return await request_validation_exception_handler(request, exc)
+        # API clients get FastAPI's detailed 422 listing every invalid parameter (the body
+        # FastAPI's own handler builds), rendered so that any input it echoes can be encoded.
+        return _EchoJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
     problems = "; ".join(
         f"{'.'.join(str(part) for part in error.get('loc', ())[1:]) or 'request'}: "
         f"{error.get('msg', 'invalid')}"

@@ -12,11 +12,21 @@ from collections.abc import Sequence
 from datetime import date
 
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.format import reflow
+from paperboard.web.format import reflow, safe_url
 
 _BLANK = re.compile(r"\s+")
 # Characters that would start Markdown syntax inside a one-line field (a title, a name).
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def _autolink(url: str | None) -> str | None:
+    """``<url>`` for an http(s) URL, else None. Code and project links come from imported data
+    (Hugging Face JSON): ``<javascript:alert(1)>`` is an autolink a Markdown renderer turns into
+    a live link, and a ``>`` in the URL would end the autolink and let the rest be raw HTML."""
+    safe = safe_url(url)
+    if safe is None:
+        return None
+    return "<" + re.sub(r"[<>\s]", lambda m: f"%{ord(m.group()):02X}", safe) + ">"
 
 
 def _inline(text: str) -> str:
@@ -42,9 +52,10 @@ def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url:
     facts.append(f"- Upvotes: {listed.upvotes}")
     facts.append(f"- Comments: {listed.num_comments}")
     for url in record.code_urls:
-        facts.append(f"- Code: <{url}>")
-    if record.project_page:
-        facts.append(f"- Project page: <{record.project_page}>")
+        if code := _autolink(url):
+            facts.append(f"- Code: {code}")
+    if project := _autolink(record.project_page):
+        facts.append(f"- Project page: {project}")
     if featured_days:
         days = ", ".join(
             f"[{day.isoformat()}]({base_url}/papers/date/{day.isoformat()})"
