@@ -97,3 +97,13 @@ def test_markup_in_titles_and_names_is_literal() -> None:
 
 def test_not_found() -> None:
     assert "2401.99999" in not_found_markdown("2401.99999")
+
+
+def test_html_in_free_text_cannot_open_a_tag() -> None:
+    """A Markdown renderer passes raw HTML through: a tag in an abstract from a feed must not
+    survive as a tag, while TeX comparisons stay readable."""
+    from paperboard.web.markdown_view import _no_html
+
+    assert _no_html("x <script>alert(1)</script> y") == "x &lt;script>alert(1)&lt;/script> y"
+    assert _no_html("<!-- c --> <?php") == "&lt;!-- c --> &lt;?php"
+    assert _no_html("$p < q$ and $a<1$") == "$p < q$ and $a<1$"

@@ -15,6 +15,10 @@ from paperboard.storage.listing import ListedPaper
 from paperboard.web.format import reflow, safe_url
 
 _BLANK = re.compile(r"\s+")
+# "<" that could open raw HTML (a tag, a comment, a declaration) in free text from feeds: a
+# Markdown renderer passes raw HTML through, so "<script>" in an abstract would run. "&lt;"
+# renders as "<" wherever the text is shown; TeX like "$p < q$" (no letter after) is kept.
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 # Characters that would start Markdown syntax inside a one-line field (a title, a name).
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
 
@@ -64,14 +68,18 @@ def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url:
         facts.append(f"- Featured on: {days}")
     lines += [*facts, "", "## Abstract", ""]
     for paragraph in reflow(record.abstract):
-        lines += [paragraph, ""]
+        lines += [_no_html(paragraph), ""]
     if record.ai_summary:
-        lines += ["## AI summary", "", _BLANK.sub(" ", record.ai_summary).strip(), ""]
+        lines += ["## AI summary", "", _no_html(_BLANK.sub(" ", record.ai_summary).strip()), ""]
     if record.ai_keywords:
         lines += ["## Keywords", "", ", ".join(_inline(k) for k in record.ai_keywords), ""]
     if record.comments:
-        lines += ["## arXiv comments", "", _BLANK.sub(" ", record.comments).strip(), ""]
+        lines += ["## arXiv comments", "", _no_html(_BLANK.sub(" ", record.comments).strip()), ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _no_html(text: str) -> str:
+    return _TAG_OPEN.sub("&lt;", text)
 
 
 def not_found_markdown(arxiv_id: str) -> str:
