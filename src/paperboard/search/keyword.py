@@ -140,7 +140,9 @@ class KeywordIndex:
             try:
                 self._writer = self.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
             except ValueError as exc:  # another process holds the index lock
-                log.warning("keyword index is busy (%s); it will catch up on the next sync", exc)
+                # Normal when serve and a worker share a machine: the holder keeps the index in
+                # step (it syncs from the database), so this is no cause for a warning.
+                log.debug("keyword index is busy (%s); it will catch up on the next sync", exc)
                 return None
         return self._writer
 
