@@ -19,6 +19,8 @@ import typer
 from paperboard.cli_check import check as check_command
 from paperboard.cli_digest import digest_app
 from paperboard.cli_ops import register as register_ops
+from paperboard.cli_support import cli_runtime as _runtime
+from paperboard.cli_support import fail as _fail
 from paperboard.cli_users import token_app, user_app
 from paperboard.config import SettingsError, load_settings, settings_markdown
 
@@ -43,26 +45,6 @@ log = logging.getLogger("paperboard")
 
 # Exit statuses: 0 everything loaded, 1 some records skipped, 2 the command failed.
 EXIT_SKIPPED = 1
-EXIT_FAILED = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_FAILED)
-
-
-def _runtime():  # type: ignore[no-untyped-def]
-    from paperboard.runtime import open_runtime
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return open_runtime(settings)
 
 
 @app.command()

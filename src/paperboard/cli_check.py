@@ -34,7 +34,7 @@ def check(
     Example: paperboard check --repair
     """
     from paperboard.check import CheckContext, run_checks
-    from paperboard.cli import _runtime
+    from paperboard.cli_support import cli_runtime as _runtime
 
     runtime = _runtime()
     try:

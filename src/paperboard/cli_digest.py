@@ -6,14 +6,14 @@ A Typer sub-app; ``cli.py`` adds it with ``app.add_typer(digest_app, name="diges
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from paperboard.config import SettingsError, load_settings
+from paperboard.cli_support import cli_runtime as _runtime
+from paperboard.cli_support import fail as _fail
 
 digest_app = typer.Typer(
     help="Email digests: preview what a subscriber gets, send a period's digests.\n\n"
@@ -23,31 +23,11 @@ digest_app = typer.Typer(
 
 # Exit statuses, as for ingest: 0 all went out, 1 some failed (retrying or bounced), 2 error.
 EXIT_SOME_FAILED = 1
-EXIT_FAILED = 2
 
 
 class Frequency(StrEnum):
     daily = "daily"
     weekly = "weekly"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_FAILED)
-
-
-def _runtime():  # type: ignore[no-untyped-def]
-    from paperboard.runtime import open_runtime
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return open_runtime(settings)
 
 
 def _day(text: str | None) -> date | None:

@@ -6,7 +6,6 @@ a running server holds): both work while ``serve`` runs.
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from pathlib import Path
@@ -14,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paperboard.config import Settings, SettingsError, load_settings
+from paperboard.cli_support import cli_settings
+from paperboard.cli_support import fail as _fail
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -22,22 +22,6 @@ if TYPE_CHECKING:
     from paperboard.ops.copy_to import TableCount
 
 EXIT_DIFFERENT = 1
-EXIT_FAILED = 2
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_FAILED)
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    return settings
 
 
 def backup(
@@ -63,7 +47,7 @@ def backup(
         sqlite_path,
     )
 
-    settings = _settings()
+    settings = cli_settings()
     if not settings.is_sqlite:
         raise _fail(
             "paperboard backs up its SQLite database only; back up PostgreSQL with pg_dump "
@@ -127,7 +111,7 @@ def migrate(
     from paperboard.ops.copy_to import CopyError, check_target_url, copy_database
     from paperboard.storage.database import Database
 
-    settings = _settings()
+    settings = cli_settings()
     try:
         target_url = check_target_url(to)
     except CopyError as exc:

@@ -7,7 +7,6 @@ index, whose writer lock a running server may hold).
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paperboard.config import SettingsError, load_settings
+from paperboard.cli_support import cli_settings
+from paperboard.cli_support import fail as _fail
 
 if TYPE_CHECKING:
     from paperboard.community.service import Community
@@ -33,18 +33,11 @@ token_app = typer.Typer(
     no_args_is_help=True,
 )
 
-EXIT_FAILED = 2
-
 
 class Role(StrEnum):
     user = "user"
     curator = "curator"
     admin = "admin"
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(EXIT_FAILED)
 
 
 @contextmanager
@@ -53,12 +46,7 @@ def _community() -> Iterator[Community]:
     from paperboard.community.service import Community
     from paperboard.storage.database import Database
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        raise _fail(str(exc)) from None
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    settings = cli_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
     try:
