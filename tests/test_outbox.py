@@ -399,9 +399,22 @@ def test_kill_and_rerun_sends_each_address_exactly_once(
         assert 0 < before < len(addresses)
         report = rerun(board.url, server.port)
         time.sleep(0.1)  # the server finishes storing the last message
-        assert report["sent"] == len(addresses) - before
-        assert report["recovered"] == (1 if where == "after-the-dot" else report["recovered"])
-    assert Counter(recorder.recipients()) == Counter({a: 1 for a in addresses})
+        after = len(recorder.received) - before
+    received = Counter(recorder.recipients())
+    assert all(count == 1 for count in received.values()), "an address got two digests"
+    # The rerun sent exactly what the server received after the kill.
+    assert report["sent"] == after
+    # One connection: at most the one message in flight was left "sending" by the kill.
+    expected_recovered = {"after-the-dot": {1}, "before-the-dot": {0}, "anywhere": {0, 1}}
+    assert report["recovered"] in expected_recovered[where]
     final = states(board)
     assert final.get("pending", 0) == 0 and final.get("sending", 0) == 0
-    assert final["sent"] + final.get("uncertain", 0) == len(addresses)
+    assert final.get("uncertain", 0) == report["recovered"]
+    assert final["sent"] == len(addresses) - report["recovered"]
+    # Every address was received, except possibly the one recovered as uncertain: a kill
+    # between marking it "sending" and the server storing it loses it (at most once, never
+    # twice). After the final dot (the first case) the server always has it.
+    missing = set(addresses) - set(received)
+    assert len(missing) <= report["recovered"]
+    if where != "anywhere":
+        assert not missing
