@@ -3,10 +3,13 @@ pgvector): engines, fusion, filters, sorts, pages, exact ids, hostile input, sim
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from paperboard.jobs.embed import backfill
@@ -176,6 +179,45 @@ def test_without_embedder_it_is_a_keyword_search(db: Database, tmp_path: Path) -
     assert not page.semantic and page.hits[0].paper.arxiv_id == "2401.00005"
     if keyword_index is not None:
         keyword_index.close()
+
+
+class _WaitsForKeyword:
+    """An embedder that embeds only once the keyword engine has started searching."""
+
+    def __init__(self, keyword_started: threading.Event) -> None:
+        self.keyword_started = keyword_started
+        self.name, self.dim = EMBEDDER.name, EMBEDDER.dim
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        if not self.keyword_started.wait(10):
+            raise AssertionError("the query was embedded before the keyword search began")
+        return EMBEDDER.embed(texts)
+
+
+def test_the_query_is_embedded_while_the_keyword_engine_searches(world) -> None:  # type: ignore[no-untyped-def]
+    service, _ = world
+    keyword_started = threading.Event()
+    embedder = _WaitsForKeyword(keyword_started)
+    keyword_hits = service.keyword_hits
+
+    def keyword_hits_after_embedding_began(*args: object) -> list[tuple[int, float]]:
+        keyword_started.set()
+        # Sequential code would still be here, before the embedding: it has begun instead.
+        deadline = time.monotonic() + 10
+        while embedder.calls == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        assert embedder.calls == 1
+        return keyword_hits(*args)  # type: ignore[arg-type]
+
+    service.embedder = embedder
+    service.keyword_hits = keyword_hits_after_embedding_began  # type: ignore[method-assign]
+    page = service.search(SearchRequest(query="diffusion models video generation"))
+    assert page.semantic and page.hits[0].paper.arxiv_id == "2401.00003"
+    # A repeated query takes its vector from the cache: no second embedding.
+    service.search(SearchRequest(query="diffusion models video generation", page=2))
+    assert embedder.calls == 1
 
 
 def test_open_search_service_falls_back_without_a_model(
