@@ -84,6 +84,22 @@ def test_requests_are_labelled_by_route_template_and_status_class(client: TestCl
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_response_cache_reports_how_full_it_is(client: TestClient) -> None:
+    client.app.state.response_cache = ResponseCache(lambda: 1)  # type: ignore[attr-defined]
+    before = scrape(client)
+    assert client.get("/papers/2411.00001").status_code == 200  # anonymous: kept
+    assert client.get("/api/daily_papers").status_code == 200
+    after = scrape(client)
+    assert gauge(after, "paperboard_response_cache_entries") >= (
+        gauge(before, "paperboard_response_cache_entries") + 2
+    )
+    page = client.get("/papers/2411.00001").content
+    assert gauge(after, "paperboard_response_cache_bytes") >= (
+        gauge(before, "paperboard_response_cache_bytes") + len(page)
+    )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_error_is_counted_as_5xx(db: Database, tmp_path: Path) -> None:
     app = build_app(db, tmp_path)
 

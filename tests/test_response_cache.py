@@ -124,3 +124,36 @@ def test_paper_pages_are_kept_longer_than_boards() -> None:
     ttls = {route.name: route.cache_ttl for route in pages.router.routes}  # type: ignore[attr-defined]
     assert ttls["paper"] == pages.PAPER_PAGE_TTL_S > DEFAULT_TTL_S
     assert ttls["day_board"] is None and ttls["week_board"] is None
+
+
+def test_kept_bodies_are_bounded_in_bytes_least_recently_used_out() -> None:
+    clock = Clock()
+    cache = ResponseCache(lambda: 1, ttl=10.0, version_interval=0.0, max_bytes=13_000, clock=clock)
+    body = b"x" * 3_000
+    page = (body, "text/html", {"cache-control": "no-store"})  # as CachedRoute keeps a page
+
+    async def scenario() -> list[bytes]:
+        for key in ("a", "b", "c"):
+            await cache.get(key, lambda: page)
+        await cache.get("a", lambda: page)  # "a" used again: "b" is now the oldest
+        await cache.get("d", lambda: page)  # over 13,000 bytes (~4,050 each): "b" goes
+        return [key for key in ("a", "b", "c", "d") if (await cache.lookup(key))[0]]
+
+    assert asyncio.run(scenario()) == ["a", "c", "d"]
+    assert len(cache) == 3 and 12_000 < cache.bytes <= 13_000
+    # Replacing an entry counts its size once.
+    cache.store("a", page, 1)
+    assert len(cache) == 3 and cache.bytes <= 13_000
+    cache.clear()
+    assert len(cache) == 0 and cache.bytes == 0
+
+
+def test_a_body_larger_than_the_whole_budget_is_not_kept() -> None:
+    cache = ResponseCache(lambda: 1, ttl=10.0, version_interval=0.0, max_bytes=1_000)
+
+    async def scenario() -> tuple[bool, bool]:
+        await cache.get("small", lambda: b"s" * 100)
+        await cache.get("huge", lambda: b"h" * 5_000)
+        return (await cache.lookup("small"))[0], (await cache.lookup("huge"))[0]
+
+    assert asyncio.run(scenario()) == (True, False)

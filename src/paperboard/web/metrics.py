@@ -210,6 +210,27 @@ def _gauge_families(gauges: DatabaseGauges) -> Iterator[Metric]:
     )
 
 
+class ResponseCacheCollector:
+    """The answering process's response cache (web/response_cache.py): how full it is, so that
+    a process's memory growth can be told apart from its bounded cache filling up."""
+
+    def __init__(self, state: Any) -> None:
+        self.state = state
+
+    def collect(self) -> Iterator[Metric]:
+        cache = getattr(self.state, "response_cache", None)
+        yield GaugeMetricFamily(
+            "paperboard_response_cache_bytes",
+            "Bytes of response bodies this process keeps (bounded by its max_bytes).",
+            value=float(cache.bytes) if cache is not None else 0.0,
+        )
+        yield GaugeMetricFamily(
+            "paperboard_response_cache_entries",
+            "Responses this process keeps.",
+            value=float(len(cache)) if cache is not None else 0.0,
+        )
+
+
 def _labelled(name: str, documentation: str, label: str, values: dict[str, Any]) -> Metric:
     family = GaugeMetricFamily(name, documentation, labels=[label])
     for key, value in sorted(values.items()):
@@ -233,6 +254,7 @@ def install(app: FastAPI) -> None:
     registry = CollectorRegistry()
     metrics = RequestMetrics(registry)
     registry.register(DatabaseCollector(app.state))
+    registry.register(ResponseCacheCollector(app.state))
     # Memory, CPU seconds, open files and the Python version, as prometheus_client's default
     # registry would export them.
     ProcessCollector(registry=registry)

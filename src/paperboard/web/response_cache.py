@@ -13,7 +13,9 @@ parsed parameters) inside the handlers. An entry is served while both hold:
   the clock (``/api/daily_papers`` without a date follows "today", trending decays) and counters
   changed without a new row.
 
-Each worker process has its own cache (bounded to ``max_entries``, least recently used out).
+Each worker process has its own cache, bounded to ``max_entries`` and to ``max_bytes`` of kept
+bodies (least recently used out): a paper page is ~20-40 KB, so an entry count alone let a
+process grow by ~100 MiB as thousands of different pages were viewed (the soak of issue 8).
 Misses build in the thread pool, so the event loop answers hits without a thread hop.
 
 Expiry must not make every concurrent request rebuild at once (that was the p99 at -c32):
@@ -47,6 +49,9 @@ DEFAULT_TTL_S = 10.0
 STALE_FOR_S = 60.0
 VERSION_INTERVAL_S = 1.0
 MAX_ENTRIES = 4096
+MAX_BYTES = 32 * 2**20
+# What an entry is counted as besides its bodies (key, tuple, headers dict): a rough figure.
+ENTRY_OVERHEAD_BYTES = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,18 @@ class _Entry:
     value: Any
     version: Hashable
     stored_at: float
+    size: int
+
+
+def kept_size(value: Any) -> int:
+    """Roughly the bytes ``value`` keeps alive: its bodies (bytes, str) and a fixed overhead."""
+    if isinstance(value, bytes | bytearray | str):
+        return len(value)
+    if isinstance(value, tuple | list):
+        return ENTRY_OVERHEAD_BYTES + sum(kept_size(item) for item in value)
+    if isinstance(value, dict):
+        return ENTRY_OVERHEAD_BYTES + sum(len(str(k)) + kept_size(v) for k, v in value.items())
+    return ENTRY_OVERHEAD_BYTES
 
 
 class ResponseCache:
@@ -64,14 +81,17 @@ class ResponseCache:
         ttl: float = DEFAULT_TTL_S,
         version_interval: float = VERSION_INTERVAL_S,
         max_entries: int = MAX_ENTRIES,
+        max_bytes: int = MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read_version = version
         self.ttl = ttl
         self.version_interval = version_interval
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self.bytes = 0  # the sizes of the kept entries
         self._version: Hashable = None
         self._version_read_at: float | None = None
         self._reading_version = False
@@ -146,10 +166,20 @@ class ResponseCache:
     def store(self, key: Hashable, value: Any, version: Hashable) -> None:
         """Keep ``value`` under the version read *before* it was built: data that changed
         while it was built then shows as a newer version and replaces it."""
-        self._entries[key] = _Entry(value, version, self._clock())
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        size = kept_size(value)
+        if size > self.max_bytes:
+            return  # one huge body would evict everything else
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self.bytes -= previous.size
+        self._entries[key] = _Entry(value, version, self._clock(), size)
+        self.bytes += size
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            _key, evicted = self._entries.popitem(last=False)
+            self.bytes -= evicted.size
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     async def get(self, key: Hashable, build: Callable[[], T]) -> T:
         """The cached value for ``key``, or ``build()`` run in the thread pool and kept.
@@ -172,6 +202,7 @@ class ResponseCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0
         self._version_read_at = None
 
 
