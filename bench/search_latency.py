@@ -674,8 +674,49 @@ def prepare_postgres(*, vectors: bool) -> None:
     server._cleanup()
 
 
+def evict_from_page_cache(folder: Path) -> int:
+    """Drop ``folder``'s files from the OS page cache (a server start after a reboot, or after
+    other work pushed them out), without root: posix_fadvise DONTNEED per file. Bytes seen."""
+    seen = 0
+    for path in folder.rglob("*"):
+        if not path.is_file():
+            continue
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+            seen += os.fstat(descriptor).st_size
+        finally:
+            os.close(descriptor)
+    return seen
+
+
+# What the operations guide suggests warming after a restart: the HNSW graph and the table's
+# primary key (the row fetch by id).
+PREWARM = ("ix_embeddings_vector_hnsw", "embeddings", "papers_pkey")
+
+
+def prewarm(db: Database) -> None:
+    with db.write() as connection:
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        for relation in PREWARM:
+            started = time.perf_counter()
+            blocks = connection.exec_driver_sql(f"SELECT pg_prewarm('{relation}')").scalar()
+            seconds = time.perf_counter() - started
+            print(f"pg_prewarm('{relation}'): {blocks:,} blocks in {seconds:.1f}s")
+
+
 def measure_postgres(
-    max_tokens: int, texts: list[str], *, rank_all: int, keyword_only: bool, hybrid_only: bool
+    max_tokens: int,
+    texts: list[str],
+    *,
+    rank_all: int,
+    keyword_only: bool,
+    hybrid_only: bool,
+    cold: bool = False,
+    warm_up: bool = False,
 ) -> None:
     import psutil
     from sqlalchemy import event
@@ -683,8 +724,13 @@ def measure_postgres(
     from paperboard.search.vectors import PgVectorIndex
     from paperboard.storage.search import Filters, postgres_keyword_ids
 
+    if cold:
+        seen = evict_from_page_cache(PG_FOLDER / "data")
+        print(f"evicted {seen / 2**30:.1f} GiB of the server's files from the page cache")
     server = _postgres_server(settings=False)
     db = Database(server.get_uri(PG_DATABASE), upgrade=False)
+    if warm_up:
+        prewarm(db)
 
     def normal_priority(dbapi_connection: Any, _record: Any) -> None:
         # The server may still be building (niced); the backends that answer searches are not.
@@ -754,6 +800,12 @@ def main() -> None:
     )
     parser.add_argument("--postgres", action="store_true", help="measure PostgreSQL at 1M")
     parser.add_argument(
+        "--cold", action="store_true", help="PostgreSQL: drop its files from the page cache first"
+    )
+    parser.add_argument(
+        "--prewarm", action="store_true", help="PostgreSQL: pg_prewarm the HNSW index first"
+    )
+    parser.add_argument(
         "--keyword-only", action="store_true", help="PostgreSQL: papers and keyword engines only"
     )
     parser.add_argument(
@@ -781,6 +833,8 @@ def main() -> None:
             rank_all=args.rank_all,
             keyword_only=args.keyword_only,
             hybrid_only=args.hybrid_only,
+            cold=args.cold,
+            warm_up=args.prewarm,
         )
         return
     embedder = load_embedder(MODEL, max_tokens=args.max_tokens, threads=1)

@@ -227,6 +227,32 @@ def make_sync_due() -> None:
         db.dispose()
 
 
+def response_caches(base: str, scrapes: int = 10) -> dict[str, dict[str, float]]:
+    """Each web process's response cache as its /metrics says (a scrape reaches one process:
+    several scrapes, told apart by the process's start time), with its RSS from the same scrape."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[str, dict[str, float]] = {}
+    for _ in range(scrapes):
+        with urllib.request.urlopen(f"{base}/metrics", timeout=10) as response:
+            text = response.read().decode()
+        values = {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if not sample.labels
+        }
+        process = f"started {values.get('process_start_time_seconds', 0):.0f}"
+        found[process] = {
+            "rss_mb": round(values.get("process_resident_memory_bytes", 0) / 2**20, 1),
+            "cache_mb": round(values.get("paperboard_response_cache_bytes", 0) / 2**20, 1),
+            "cache_entries": values.get("paperboard_response_cache_entries", 0),
+        }
+    return found
+
+
 def outbox_report() -> dict[str, Any]:
     from sqlalchemy import func, select
 
@@ -357,6 +383,7 @@ def main() -> None:
                     "load": load_average(),
                     "serve_mb": rss_mb(server.pid),
                     "worker_mb": rss_mb(worker.pid),
+                    "response_caches": response_caches(base),
                 }
             )
             print(json.dumps(samples[-1]), flush=True)

@@ -239,3 +239,16 @@ def test_similar_papers(world, db: Database) -> None:  # type: ignore[no-untyped
     plain = similar(db, ids["2401.00001"], 3)
     assert [h.paper_id for h in plain] == [h.paper_id for h in hits]
     assert similar(db, 999_999, 3) == []
+    # Only vectors of the paper's own model are compared; a paper without one has no list.
+    with db.write() as connection:
+        connection.exec_driver_sql(
+            f"UPDATE embeddings SET model = 'other' WHERE paper_id = {ids['2401.00002']}"
+        )
+        connection.exec_driver_sql(f"DELETE FROM embeddings WHERE paper_id = {ids['2401.00004']}")
+    assert ids["2401.00002"] not in [h.paper_id for h in similar(db, ids["2401.00001"], 20)]
+    assert similar(db, ids["2401.00002"], 3) == []  # the only vector of model "other"
+    assert similar(db, ids["2401.00004"], 3) == []
+    # Its neighbours come with their records, the nearest first, with cosine similarities.
+    hits = similar(db, ids["2401.00001"], 20)
+    assert all(h.paper.arxiv_id and -1.0 <= h.score <= 1.0 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from paperboard.search.service import MAX_LIMIT, SearchHit
-from paperboard.search.vectors import PgVectorIndex, VectorIndex
+from paperboard.search.vectors import VectorIndex
 from paperboard.storage import embeddings as embedding_store
 from paperboard.storage import search as search_store
 from paperboard.storage.database import Database
+from paperboard.storage.papers import row_to_record
 
 
 def similar(
@@ -21,16 +22,25 @@ def similar(
     """The papers nearest to ``paper_id``'s embedding, itself excluded (versions of a paper
     share its row). Empty when the paper has no embedding yet."""
     limit = max(1, min(limit, MAX_LIMIT))
+    if not db.is_sqlite:
+        with db.read() as connection:
+            nearest = embedding_store.postgres_similar(connection, paper_id, limit)
+        return [
+            SearchHit(
+                paper=row_to_record(row),
+                paper_id=row.id,
+                score=similarity,
+                semantic_similarity=similarity,
+            )
+            for row, similarity in nearest
+        ]
     with db.read() as connection:
         stored = embedding_store.vector_of(connection, paper_id)
     if stored is None:
         return []
     model, vector = stored
     if vector_index is None or vector_index.model != model:
-        if db.is_sqlite:
-            hits = _exact_nearest(db, model, vector, limit, paper_id)
-        else:
-            hits = PgVectorIndex(db, model).search(vector, limit, exclude=[paper_id])
+        hits = _exact_nearest(db, model, vector, limit, paper_id)
     else:
         hits = vector_index.search(vector, limit, exclude=[paper_id])
     similarity = dict(hits)
