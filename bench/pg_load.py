@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -193,7 +194,8 @@ def main() -> None:
                 result = wrk(target, args.connections, args.duration, lua)
                 rows.append((label, result, load))
                 print(label, result, f"load {load}", flush=True)
-            accounts = create_accounts(args.users, "load")
+            prefix = f"load{secrets.token_hex(2)}"  # new accounts on a reused database too
+            accounts = create_accounts(args.users, prefix)
             mixed_targets = pick_targets(days, paper_ids)
             load_before = load_average()
             mixed = run_mixed(base, accounts, mixed_targets, args.mixed_duration)
@@ -203,7 +205,7 @@ def main() -> None:
         finally:
             stop(server)
         summary = mixed.summary()
-        votes = check_votes(mixed, "load")
+        votes = check_votes(mixed, prefix)
         report["mixed"] = summary
         report["votes"] = votes
         report["wrk"] = {label: result | {"load": load} for label, result, load in rows}

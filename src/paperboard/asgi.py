@@ -9,8 +9,11 @@ from fastapi import FastAPI
 
 from paperboard.runtime import open_runtime
 from paperboard.web.app import create_app
+from paperboard.web.deps import warm_up_search
 
 
 def create_app_from_env() -> FastAPI:
     runtime = open_runtime()
-    return create_app(runtime.settings, runtime.db, runtime.keyword_index)
+    app = create_app(runtime.settings, runtime.db, runtime.keyword_index)
+    warm_up_search(app)
+    return app
