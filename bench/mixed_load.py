@@ -484,14 +484,22 @@ def check_votes(result: MixedResult, prefix: str = "load") -> dict[str, Any]:
                 .scalar_subquery()
             )
             local = select(func.count()).where(votes.c.paper_id == papers.c.id).scalar_subquery()
+            # Votes of other runs' users (a reused database): they stand, and count too.
+            earlier = (
+                select(func.count())
+                .select_from(votes.join(users, users.c.id == votes.c.user_id))
+                .where(votes.c.paper_id == papers.c.id, users.c.username.not_like(f"{prefix}%"))
+                .scalar_subquery()
+            )
             counters = {
-                row.arxiv_id: (row.upvotes, row.imported, row.local)
+                row.arxiv_id: (row.upvotes, row.imported, row.local, row.earlier)
                 for row in connection.execute(
                     select(
                         papers.c.arxiv_id,
                         papers.c.upvotes,
                         imported.label("imported"),
                         local.label("local"),
+                        earlier.label("earlier"),
                     ).where(papers.c.arxiv_id.in_(hot))
                 )
             }
@@ -505,10 +513,10 @@ def check_votes(result: MixedResult, prefix: str = "load") -> dict[str, Any]:
     settled = stored - {pair for pair in stored if pair in uncertain}
     per_paper = Counter(a for _, a in expected)
     wrong_counts = {}
-    for arxiv_id, (upvotes, imported_count, local_count) in counters.items():
+    for arxiv_id, (upvotes, imported_count, local_count, earlier_count) in counters.items():
         if any(a == arxiv_id for _, a in uncertain):
             continue
-        want = per_paper.get(arxiv_id, 0)
+        want = per_paper.get(arxiv_id, 0) + earlier_count
         if local_count != want or upvotes != imported_count + want:
             wrong_counts[arxiv_id] = {
                 "expected_local": want,

@@ -22,6 +22,8 @@ MAX_IN_LIST = 1000
 # pgvector's HNSW search depth: its default (40) returns at most 40 rows; the hybrid search
 # asks for up to a few hundred candidates.
 POSTGRES_EF_SEARCH = 200
+# Set per session (reads run in autocommit, where SET LOCAL does nothing): every query through
+# the HNSW index sets its own value first, so what a pooled connection keeps never matters.
 # Similar papers show a handful: a shorter candidate list than a search's 100 is enough, and
 # it is on every paper page (ef 200 -> 64: the HNSW step 8.6 -> 6.1 ms at 88,864 papers).
 POSTGRES_SIMILAR_EF_SEARCH = 64
@@ -162,7 +164,7 @@ def postgres_similar(
     """(paper row, cosine similarity) of the ``limit`` papers nearest to ``paper_id``'s own
     vector, among vectors of its model, best first; empty when it has none. One statement
     (the vector never leaves the server): a paper page's round trips were most of its cost."""
-    connection.execute(text(f"SET LOCAL hnsw.ef_search = {max(POSTGRES_SIMILAR_EF_SEARCH, limit)}"))
+    connection.execute(text(f"SET hnsw.ef_search = {max(POSTGRES_SIMILAR_EF_SEARCH, limit)}"))
     own = embeddings.alias("own")
     own_vector = select(own.c.vector).where(own.c.paper_id == paper_id).scalar_subquery()
     own_model = select(own.c.model).where(own.c.paper_id == paper_id).scalar_subquery()
@@ -227,7 +229,7 @@ def postgres_nearest(
     exclude: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
     """(paper id, cosine similarity) best first, through the HNSW index."""
-    connection.execute(text(f"SET LOCAL hnsw.ef_search = {max(POSTGRES_EF_SEARCH, limit)}"))
+    connection.execute(text(f"SET hnsw.ef_search = {max(POSTGRES_EF_SEARCH, limit)}"))
     distance = embeddings.c.vector.op("<=>", return_type=Float)(np.asarray(vector, np.float32))
     conditions: list[Any] = [embeddings.c.model == model]
     if exclude:
