@@ -134,6 +134,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32, help="users of the mixed run")
     parser.add_argument("--mixed-duration", type=float, default=120)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--only", help="run only the wrk targets whose label contains this")
     parser.add_argument(
         "--pgdata",
         type=Path,
@@ -181,6 +182,8 @@ def main() -> None:
             ("/api/daily_papers", f"{base}/api/daily_papers?date={day}", None),
             ("/api/papers/search (8 queries)", base, search_lua),
         ]
+        if args.only:
+            targets = [t for t in targets if args.only in t[0]]
         rows = []
         try:
             import httpx
@@ -195,6 +198,8 @@ def main() -> None:
                 rows.append((label, result, load))
                 print(label, result, f"load {load}", flush=True)
             prefix = f"load{secrets.token_hex(2)}"  # new accounts on a reused database too
+            if args.mixed_duration <= 0:
+                return
             accounts = create_accounts(args.users, prefix)
             mixed_targets = pick_targets(days, paper_ids)
             load_before = load_average()

@@ -235,6 +235,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "Port `serve` listens on.", "8000", _parse_int(1, 65535)),
     Setting("workers", "Web processes `serve` starts.", "1", _parse_int(1, 64)),
     Setting(
+        "web_threads",
+        "Threads per web process that build responses (pages, API, search) off its event loop. "
+        "More let one process wait on more database round trips at once, but each one that "
+        "returns then waits longer for Python's interpreter lock.",
+        "40",
+        _parse_int(1, 256),
+    ),
+    Setting(
         "log_level",
         "Logging level: debug, info, warning or error.",
         "info",
@@ -345,6 +353,7 @@ class Settings:
     host: str
     port: int
     workers: int
+    web_threads: int
     log_level: str
     smtp_url: Secret | None
     mail_from: str | None

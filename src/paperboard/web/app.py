@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -36,10 +37,12 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start-up and shut-down of background work (sync, scheduler) as later issues add it.
+    """Start-up of each web process's event loop; nothing to shut down.
 
     The database is not closed here: whoever created it and passed it to ``create_app`` owns it.
     """
+    # Sync handlers run in anyio's default thread pool, per event loop (40 threads unless set).
+    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.web_threads
     yield
 
 
