@@ -735,6 +735,7 @@ def measure_postgres(
     def normal_priority(dbapi_connection: Any, _record: Any) -> None:
         # The server may still be building (niced); the backends that answer searches are not.
         pid = dbapi_connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+        dbapi_connection.rollback()  # idle again: reads switch the connection to autocommit
         psutil.Process(pid).nice(0)
 
     event.listen(db.engine, "connect", normal_priority)
