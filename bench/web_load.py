@@ -139,12 +139,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=int, default=30)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="reuse a data dir this bench or bench/soak.py prepared (runs are then not isolated)",
+    )
+    parser.add_argument("--only", help="run only the targets whose label contains this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     folder = Path(tempfile.mkdtemp(prefix="paperboard-bench-"))
-    data_dir = folder / "data"
-    day, paper_ids = prepare(data_dir)
+    if args.data_dir and (args.data_dir / "paperboard.db").exists():
+        data_dir = args.data_dir.resolve()
+        day, paper_ids = prepared(data_dir)
+    else:
+        data_dir = args.data_dir.resolve() if args.data_dir else folder / "data"
+        day, paper_ids = prepare(data_dir)
     script = folder / "papers.lua"
     script.write_text(LUA_PAPERS % ", ".join(f'"{i}"' for i in paper_ids))
     port, base_port = free_port(), free_port()
@@ -169,6 +179,8 @@ def main() -> None:
         ("paper pages (2,000 ids)", base, script),
         ("/api/papers/search", f"{base}/api/papers/search?q=diffusion+language+models", None),
     ]
+    if args.only:
+        targets = [t for t in targets if args.only in t[0]]
     rows = []
     try:
         for label, url, lua in targets:
@@ -176,6 +188,9 @@ def main() -> None:
             rows.append((label, wrk(url, args.connections, args.duration, lua)))
     finally:
         stop(server)
+    if args.only:
+        print_rows(rows, args.connections, args.duration, day)
+        return
     baseline = start(
         [
             sys.executable,
@@ -202,7 +217,14 @@ def main() -> None:
         )
     finally:
         stop(baseline)
-    print(f"wrk -t1 -c{args.connections} -d{args.duration}s, 2 server processes, {day} board")
+    print_rows(rows, args.connections, args.duration, day)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def print_rows(
+    rows: list[tuple[str, dict[str, str]]], connections: int, duration: int, day: str
+) -> None:
+    print(f"wrk -t1 -c{connections} -d{duration}s, 2 server processes, {day} board")
     print("| target | req/s | p50 | p99 | non-2xx/errors |")
     print("| --- | ---: | ---: | ---: | --- |")
     for label, result in rows:
@@ -210,7 +232,26 @@ def main() -> None:
             f"| {label} | {result['rps']} | {result['p50']} | {result['p99']} | "
             f"{result['errors']} |"
         )
-    shutil.rmtree(folder, ignore_errors=True)
+
+
+def prepared(data_dir: Path) -> tuple[str, list[str]]:
+    """(the newest day the bench featured, 2,000 random paper ids) of a prepared data dir."""
+    from sqlalchemy import func, select
+
+    from paperboard.storage.database import Database
+    from paperboard.storage.schema import featured, papers
+
+    db = Database(f"sqlite:///{data_dir / 'paperboard.db'}")
+    try:
+        with db.read() as connection:
+            day = connection.execute(
+                select(func.max(featured.c.day)).where(featured.c.featured_by == "bench")
+            ).scalar_one()
+            query = select(papers.c.arxiv_id).order_by(func.random()).limit(2000)
+            paper_ids = [arxiv_id for (arxiv_id,) in connection.execute(query)]
+    finally:
+        db.dispose()
+    return str(day), paper_ids
 
 
 if __name__ == "__main__":
