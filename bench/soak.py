@@ -244,7 +244,7 @@ def response_caches(base: str, scrapes: int = 10) -> dict[str, dict[str, float]]
             for sample in family.samples
             if not sample.labels
         }
-        process = f"started {values.get('process_start_time_seconds', 0):.0f}"
+        process = f"started {values.get('process_start_time_seconds', 0):.2f}"
         found[process] = {
             "rss_mb": round(values.get("process_resident_memory_bytes", 0) / 2**20, 1),
             "cache_mb": round(values.get("paperboard_response_cache_bytes", 0) / 2**20, 1),
