@@ -147,14 +147,7 @@ def measure(service: SearchService, texts: list[str], repeat: int = 3) -> dict[s
             started = time.perf_counter()
             service.search(SearchRequest(query=text, per_page=20))
             timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return {
-        "n": len(timings),
-        "p50": statistics.median(timings),
-        "p90": timings[int(0.90 * len(timings)) - 1],
-        "p99": timings[int(0.99 * len(timings)) - 1],
-        "max": timings[-1],
-    }
+    return _percentiles(timings)
 
 
 def breakdown(service: SearchService, texts: list[str]) -> dict[str, float]:

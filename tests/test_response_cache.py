@@ -157,3 +157,6 @@ def test_a_body_larger_than_the_whole_budget_is_not_kept() -> None:
         return (await cache.lookup("small"))[0], (await cache.lookup("huge"))[0]
 
     assert asyncio.run(scenario()) == (True, False)
+    # A new value too large to keep also drops the key's old one (and its bytes).
+    cache.store("small", b"h" * 5_000, 1)
+    assert len(cache) == 0 and cache.bytes == 0

@@ -160,11 +160,9 @@ class SearchService:
     def embed_query(self, text: str) -> np.ndarray:
         """The query's vector (cached: paging and feeds repeat queries)."""
         assert self.embedder is not None
-        with self._cache_lock:
-            cached = self._query_vectors.get(text)
-            if cached is not None:
-                self._query_vectors.move_to_end(text)
-                return cached
+        cached = self._cached_query_vector(text)
+        if cached is not None:
+            return cached
         vector = self.embedder.embed([text])[0]
         with self._cache_lock:
             self._query_vectors[text] = vector
@@ -172,10 +170,16 @@ class SearchService:
                 self._query_vectors.popitem(last=False)
         return vector
 
-    def query_vector_soon(self, text: str) -> Future[np.ndarray]:
-        """The query's vector, being computed in the background unless it is cached."""
+    def _cached_query_vector(self, text: str) -> np.ndarray | None:
         with self._cache_lock:
             cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+            return cached
+
+    def query_vector_soon(self, text: str) -> Future[np.ndarray]:
+        """The query's vector, being computed in the background unless it is cached."""
+        cached = self._cached_query_vector(text)
         if cached is None:
             return _query_embedding_pool.submit(self.embed_query, text)
         ready: Future[np.ndarray] = Future()
@@ -294,9 +298,9 @@ class SearchService:
         depth = FILTERED_CANDIDATES if filters.active else CANDIDATES
         depth = min(max(depth, offset + per_page + 1), MAX_RESULTS)
         use_keyword = request.mode in ("hybrid", "keyword")
-        use_semantic = request.mode in ("hybrid", "semantic") and self.semantic_available
-
-        use_semantic = use_semantic and parsed.has_text
+        use_semantic = (
+            request.mode in ("hybrid", "semantic") and self.semantic_available and parsed.has_text
+        )
         vector = self.query_vector_soon(parsed.semantic_text) if use_semantic else None
         keyword_hits = self.keyword_hits(parsed, filters, depth) if use_keyword else []
         keyword = [i for i, _ in keyword_hits]

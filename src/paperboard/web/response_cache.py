@@ -166,12 +166,12 @@ class ResponseCache:
     def store(self, key: Hashable, value: Any, version: Hashable) -> None:
         """Keep ``value`` under the version read *before* it was built: data that changed
         while it was built then shows as a newer version and replaces it."""
-        size = kept_size(value)
-        if size > self.max_bytes:
-            return  # one huge body would evict everything else
         previous = self._entries.pop(key, None)
         if previous is not None:
             self.bytes -= previous.size
+        size = kept_size(value)
+        if size > self.max_bytes:
+            return  # one huge body would evict everything else
         self._entries[key] = _Entry(value, version, self._clock(), size)
         self.bytes += size
         while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
