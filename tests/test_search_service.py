@@ -252,3 +252,62 @@ def test_similar_papers(world, db: Database) -> None:  # type: ignore[no-untyped
     hits = similar(db, ids["2401.00001"], 20)
     assert all(h.paper.arxiv_id and -1.0 <= h.score <= 1.0 for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_postgres_hnsw_depth_is_set_once_per_session_and_survives_rollbacks(  # type: ignore[no-untyped-def]
+    world, db: Database
+) -> None:
+    """Similar papers (ef 64) and search candidates (ef 200) each get their own HNSW depth;
+    the SET is skipped while the session has the value already, and a rolled-back
+    transaction's SET is not mistaken for the session's."""
+    if db.is_sqlite:
+        pytest.skip("pgvector only")
+    from sqlalchemy import event
+
+    from paperboard.storage.embeddings import (
+        POSTGRES_EF_SEARCH,
+        POSTGRES_SIMILAR_EF_SEARCH,
+        postgres_nearest,
+        postgres_similar,
+        vector_of,
+    )
+
+    _, ids = world
+    paper_id = ids["2401.00001"]
+    sets: list[str] = []
+
+    def count_sets(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SET hnsw"):
+            sets.append(statement)
+
+    def depth(connection) -> int:  # type: ignore[no-untyped-def]
+        return int(connection.exec_driver_sql("SHOW hnsw.ef_search").scalar())
+
+    event.listen(db.engine, "before_cursor_execute", count_sets)
+    try:
+        with db.read() as connection:  # autocommit, as every read on PostgreSQL
+            model, vector = vector_of(connection, paper_id)
+            first = postgres_similar(connection, paper_id, 3)
+            assert postgres_similar(connection, paper_id, 3) == first
+            assert len(sets) == 1 and depth(connection) == POSTGRES_SIMILAR_EF_SEARCH
+            postgres_nearest(connection, model, vector, 10)
+            assert len(sets) == 2 and depth(connection) == POSTGRES_EF_SEARCH
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            postgres_similar(connection, paper_id, 3)
+            assert depth(connection) == POSTGRES_SIMILAR_EF_SEARCH
+            connection.commit()  # ends SQLAlchemy's autobegun (no-op) transaction
+            connection.execution_options(isolation_level="READ COMMITTED")
+            transaction = connection.begin()
+            postgres_nearest(connection, model, vector, 10)
+            assert depth(connection) == POSTGRES_EF_SEARCH
+            transaction.rollback()  # the session is back at ef 64
+            assert depth(connection) == POSTGRES_SIMILAR_EF_SEARCH
+            connection.commit()
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            postgres_nearest(connection, model, vector, 10)
+            assert depth(connection) == POSTGRES_EF_SEARCH
+            postgres_similar(connection, paper_id, 3)
+            assert depth(connection) == POSTGRES_SIMILAR_EF_SEARCH
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count_sets)

@@ -708,3 +708,42 @@ def test_postgres_search_finds_authors_whose_names_stem(postgres_url: str, name:
         assert [paper.arxiv_id for paper in found] == ["2401.00001"]
     finally:
         db.dispose()
+
+
+def test_shared_reads_use_one_connection_in_this_thread_only(db: Database) -> None:
+    import threading
+
+    with db.read() as first, db.read() as second:
+        assert first is not second  # outside a block, each read has its own connection
+    with db.shared_reads():
+        with db.read() as first:
+            pass
+        with db.read() as second, db.shared_reads(), db.read() as nested:
+            assert second is first and nested is first
+        elsewhere: list[object] = []
+
+        def other_thread() -> None:
+            with db.read() as connection:
+                elsewhere.append(connection)
+                assert connection.execute(select(papers.c.id).limit(1)).all() == []
+
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join()
+        assert elsewhere and elsewhere[0] is not first
+        assert first.execute(select(papers.c.id).limit(1)).all() == []
+    assert first.closed  # returned to the pool when the block ends
+    with db.read() as after:
+        assert after is not first and not after.closed
+
+
+def test_counted_paper_has_counters_and_no_board_entry(db: Database) -> None:
+    from paperboard.storage import listing
+
+    insert(db, [make_record("2401.00001")])
+    with db.read() as connection:
+        found = listing.counted_paper(connection, "2401.00001")
+        missing = listing.counted_paper(connection, "2401.99999")
+    assert missing is None and found is not None
+    assert found.paper.arxiv_id == "2401.00001" and found.paper_id > 0
+    assert (found.upvotes, found.num_comments, found.featured_day) == (0, 0, None)

@@ -244,10 +244,14 @@ class Discussion:
 
 
 def load_discussion(
-    context: Context, arxiv_id: str, viewer: User | None, paper_id: int | None = None
+    context: Context,
+    arxiv_id: str,
+    viewer: User | None,
+    paper_id: int | None = None,
+    upvotes: int | None = None,
 ) -> Discussion | None:
-    """``paper_id``: the paper's row id when the caller has it (the paper page), saving a
-    look-up."""
+    """``paper_id`` and ``upvotes``: the paper's row id and upvote count when the caller has
+    read them already (the paper page), each saving a query."""
     with context.db.read() as connection:
         if paper_id is None:
             paper_id = paper_store.ids_for(connection, [arxiv_id]).get(arxiv_id)
@@ -255,7 +259,8 @@ def load_discussion(
             return None
         rows = store.for_paper(connection, paper_id)
         times = vote_store.vote_times(connection, paper_id)
-        upvotes = vote_store.paper_upvotes(connection, paper_id)
+        if upvotes is None:
+            upvotes = vote_store.paper_upvotes(connection, paper_id)
     floor = upvotes - len(times)
     history = [(moment, floor + number) for number, moment in enumerate(times, start=1)]
     return Discussion(arxiv_id, paper_id, build_thread(rows, viewer), history)

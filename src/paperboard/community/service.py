@@ -101,6 +101,10 @@ class Community:
         return load_profile(self.context, username, viewer)
 
     def discussion(
-        self, arxiv_id: str, viewer: User | None, paper_id: int | None = None
+        self,
+        arxiv_id: str,
+        viewer: User | None,
+        paper_id: int | None = None,
+        upvotes: int | None = None,
     ) -> Discussion | None:
-        return load_discussion(self.context, arxiv_id, viewer, paper_id)
+        return load_discussion(self.context, arxiv_id, viewer, paper_id, upvotes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -28,6 +29,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._shared = threading.local()  # .connection: see shared_reads()
         if upgrade:
             self.upgrade()
 
@@ -45,8 +47,32 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """Statements that only read (on PostgreSQL each is its own snapshot)."""
+        shared = getattr(self._shared, "connection", None)
+        if shared is not None:
+            yield shared
+            return
         with self._reader.connect() as connection:
             yield connection
+
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """Every ``read()`` of this thread inside the block uses one pooled connection.
+
+        Why: a page that reads through several domain calls checked out (and, on PostgreSQL,
+        pinged) a connection for each; under load each of those round trips also waits for the
+        GIL. Only for straight-line code: a generator suspended inside the block would leave
+        its connection visible to whatever runs next on the thread. On SQLite the block's reads
+        share one transaction, hence one snapshot.
+        """
+        if getattr(self._shared, "connection", None) is not None:
+            yield
+            return
+        with self._reader.connect() as connection:
+            self._shared.connection = connection
+            try:
+                yield
+            finally:
+                self._shared.connection = None
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Float, Row, and_, delete, func, or_, select, text
+from sqlalchemy import Connection, Float, Row, and_, bindparam, delete, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -23,9 +23,10 @@ MAX_IN_LIST = 1000
 # asks for up to a few hundred candidates.
 POSTGRES_EF_SEARCH = 200
 # Set per session (reads run in autocommit, where SET LOCAL does nothing): every query through
-# the HNSW index sets its own value first, so what a pooled connection keeps never matters.
-# Similar papers show a handful: a shorter candidate list than a search's 100 is enough, and
-# it is on every paper page (ef 200 -> 64: the HNSW step 8.6 -> 6.1 ms at 88,864 papers).
+# the HNSW index makes sure of its own value first (``_use_ef_search``), so what a pooled
+# connection was left with never matters. Similar papers show a handful: a shorter candidate
+# list than a search's 100 is enough, and it is on every paper page (ef 200 -> 64: the HNSW
+# step 8.6 -> 6.1 ms at 88,864 papers).
 POSTGRES_SIMILAR_EF_SEARCH = 64
 
 
@@ -158,13 +159,10 @@ def vector_of(connection: Connection, paper_id: int) -> tuple[str, np.ndarray] |
     return (row.model, row.vector) if row else None
 
 
-def postgres_similar(
-    connection: Connection, paper_id: int, limit: int
-) -> list[tuple[Row[Any], float]]:
-    """(paper row, cosine similarity) of the ``limit`` papers nearest to ``paper_id``'s own
-    vector, among vectors of its model, best first; empty when it has none. One statement
-    (the vector never leaves the server): a paper page's round trips were most of its cost."""
-    connection.execute(text(f"SET hnsw.ef_search = {max(POSTGRES_SIMILAR_EF_SEARCH, limit)}"))
+def _similar_statement() -> Any:
+    """Similar papers as one statement, built once: a paper page runs it on every first view,
+    and building the SQLAlchemy construct (alias, subqueries, join) cost ~1 ms each time."""
+    paper_id = bindparam("paper_id")
     own = embeddings.alias("own")
     own_vector = select(own.c.vector).where(own.c.paper_id == paper_id).scalar_subquery()
     own_model = select(own.c.model).where(own.c.paper_id == paper_id).scalar_subquery()
@@ -174,15 +172,45 @@ def postgres_similar(
         select(embeddings.c.paper_id, distance.label("distance"))
         .where(embeddings.c.model == own_model, embeddings.c.paper_id != paper_id)
         .order_by(distance)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .subquery("nearest")
     )
-    query = (
+    return (
         select(papers, nearest.c.distance)
         .join(nearest, nearest.c.paper_id == papers.c.id)
         .order_by(nearest.c.distance)
     )
-    return [(row, 1.0 - float(row.distance)) for row in connection.execute(query)]
+
+
+_SIMILAR = _similar_statement()
+
+
+def postgres_similar(
+    connection: Connection, paper_id: int, limit: int
+) -> list[tuple[Row[Any], float]]:
+    """(paper row, cosine similarity) of the ``limit`` papers nearest to ``paper_id``'s own
+    vector, among vectors of its model, best first; empty when it has none. One statement
+    (the vector never leaves the server): a paper page's round trips were most of its cost."""
+    _use_ef_search(connection, max(POSTGRES_SIMILAR_EF_SEARCH, limit))
+    rows = connection.execute(_SIMILAR, {"paper_id": paper_id, "limit": limit})
+    return [(row, 1.0 - float(row.distance)) for row in rows]
+
+
+def _use_ef_search(connection: Connection, value: int) -> None:
+    """``SET hnsw.ef_search`` unless this session has that value already.
+
+    What was set is remembered with the pooled connection (``Connection.info`` lives as long
+    as the database session), so consecutive similar-paper queries skip a round trip. Only in
+    autocommit: inside a transaction a rollback would undo the SET behind the record's back.
+    """
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if autocommit and connection.info.get("hnsw.ef_search") == value:
+        return
+    connection.execute(text(f"SET hnsw.ef_search = {value}"))
+    if autocommit:
+        connection.info["hnsw.ef_search"] = value
+    else:
+        connection.info.pop("hnsw.ef_search", None)
 
 
 def all_vectors(connection: Connection, model: str) -> tuple[list[int], np.ndarray]:
@@ -229,7 +257,7 @@ def postgres_nearest(
     exclude: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
     """(paper id, cosine similarity) best first, through the HNSW index."""
-    connection.execute(text(f"SET hnsw.ef_search = {max(POSTGRES_EF_SEARCH, limit)}"))
+    _use_ef_search(connection, max(POSTGRES_EF_SEARCH, limit))
     distance = embeddings.c.vector.op("<=>", return_type=Float)(np.asarray(vector, np.float32))
     conditions: list[Any] = [embeddings.c.model == model]
     if exclude:

@@ -131,17 +131,31 @@ def newest_page(connection: Connection, after: PageKey | None, limit: int) -> li
 
 def by_arxiv_ids(connection: Connection, arxiv_ids: Sequence[str]) -> list[ListedPaper]:
     """The stored papers among ``arxiv_ids``, in the order given."""
-    rows: dict[str, Any] = {}
-    for start in range(0, len(arxiv_ids), MAX_IN_LIST):
-        chunk = list(arxiv_ids[start : start + MAX_IN_LIST])
-        for row in connection.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))):
-            rows[row.arxiv_id] = row
-    return _listed(connection, [rows[i] for i in arxiv_ids if i in rows])
+    return _listed(connection, _rows_by_arxiv_id(connection, arxiv_ids))
 
 
 def by_arxiv_id(connection: Connection, arxiv_id: str) -> ListedPaper | None:
     found = by_arxiv_ids(connection, [arxiv_id])
     return found[0] if found else None
+
+
+def counted_paper(connection: Connection, arxiv_id: str) -> ListedPaper | None:
+    """The paper with its counters but without its board entry (all ``featured_*`` None):
+    one query, for the paper page, which lists every board day itself."""
+    rows = _rows_by_arxiv_id(connection, [arxiv_id])
+    if not rows:
+        return None
+    row = rows[0]
+    return ListedPaper(row_to_record(row), row.id, row.upvotes, row.num_comments)
+
+
+def _rows_by_arxiv_id(connection: Connection, arxiv_ids: Sequence[str]) -> list[Any]:
+    rows: dict[str, Any] = {}
+    for start in range(0, len(arxiv_ids), MAX_IN_LIST):
+        chunk = list(arxiv_ids[start : start + MAX_IN_LIST])
+        for row in connection.execute(select(papers).where(papers.c.arxiv_id.in_(chunk))):
+            rows[row.arxiv_id] = row
+    return [rows[i] for i in arxiv_ids if i in rows]
 
 
 def data_version(connection: Connection) -> Hashable:

@@ -229,7 +229,7 @@ def load_newest(db: Database, *, limit: int, offset: int) -> list[listing.Listed
 
 def load_paper_page(db: Database, arxiv_id: str) -> PaperPage | None:
     with db.read() as connection:
-        listed = listing.by_arxiv_id(connection, arxiv_id)
+        listed = listing.counted_paper(connection, arxiv_id)
         if listed is None:
             return None
         days = board_store.featured_days_of(connection, listed.paper_id)

@@ -68,7 +68,9 @@ def paper_context(request: Request, view: PaperPage) -> dict[str, Any]:
     """Comments and the upvote history for the paper page (called by pages.paper)."""
     community = get_community(request)
     viewer = viewer_of(request).user
-    discussion = community.discussion(view.paper.arxiv_id, viewer, view.paper_id)
+    discussion = community.discussion(
+        view.paper.arxiv_id, viewer, view.paper_id, upvotes=view.upvotes
+    )
     history = discussion.vote_history if discussion else []
     return {
         "discussion": discussion,

@@ -229,20 +229,22 @@ def paper(request: Request, arxiv_id: str, db: DbDep) -> Response:
             "paper", arxiv_id=parsed.id
         )
         return RedirectResponse(target, status_code=301)
-    view = boards_view.load_paper_page(db, parsed.id)
-    if view is None:
-        raise PageError(
-            404,
-            f"paperboard has no paper {parsed.id} (yet).",
-            title="Paper not found",
-            links=[(f"Look for {parsed.id} on arXiv", abs_url(parsed.id))],
-        )
-    context = {
-        "paper": view.paper,
-        "view": view,
-        "similar": _similar(request, view.paper_id),
-        **community.paper_context(request, view),
-    }
+    # One connection for the page's three reads (paper, similar papers, discussion).
+    with db.shared_reads():
+        view = boards_view.load_paper_page(db, parsed.id)
+        if view is None:
+            raise PageError(
+                404,
+                f"paperboard has no paper {parsed.id} (yet).",
+                title="Paper not found",
+                links=[(f"Look for {parsed.id} on arXiv", abs_url(parsed.id))],
+            )
+        context = {
+            "paper": view.paper,
+            "view": view,
+            "similar": _similar(request, view.paper_id),
+            **community.paper_context(request, view),
+        }
     return render(request, "paper.html", context)
 
 
