@@ -237,10 +237,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "web_threads",
         "Threads per web process that build responses (pages, API, search) off its event loop. "
-        "More let slow requests (a mail server, a password hash) block fewer others, but every "
-        "thread that gets its database answer then waits longer for Python's interpreter lock: "
-        "8 served paper pages 1.1-2.7x faster than Starlette's 40 (docs/benchmarks.md).",
-        "8",
+        "More let slow requests (a mail server, a password hash) block fewer others, but the "
+        "builds share Python's interpreter lock with the event loop that answers cached pages: "
+        "under a burst of first views of paper pages on PostgreSQL, 4 served 1.3-2.1x more "
+        "than 8 and never timed out, where 8 did (docs/benchmarks.md).",
+        "4",
         _parse_int(1, 256),
     ),
     Setting(
