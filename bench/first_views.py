@@ -15,7 +15,6 @@ Needs Debian's wrk.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -26,21 +25,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mixed_load import QUERIES, embedded_postgres, start_logged
-from pg_load import MODEL
+from pg_load import KEPT_PGDATA, MODEL, kept_paper_ids
 from web_load import LUA_PAPERS, free_port, stop
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pgdata", type=Path, default=Path("bench/results/cache/pg-web/pgdata"))
+    parser.add_argument("--pgdata", type=Path, default=KEPT_PGDATA)
     parser.add_argument("--windows", type=int, default=8)
     args = parser.parse_args()
     pgdata = args.pgdata.resolve()
-    if not (pgdata / "paperboard-ready.json").exists():
-        raise SystemExit(f"no prepared data in {pgdata}: run bench/pg_load.py --pgdata first")
+    paper_ids = kept_paper_ids(pgdata)
     folder = Path(tempfile.mkdtemp(prefix="paperboard-first-views-"))
     with embedded_postgres(folder, pgdata) as url:
-        _, paper_ids = json.loads((pgdata / "paperboard-ready.json").read_text())
         script = folder / "papers.lua"
         script.write_text(LUA_PAPERS % ", ".join(f'"{i}"' for i in paper_ids))
         port = free_port()

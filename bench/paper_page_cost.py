@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
-import json
 import os
 import sys
 import tempfile
@@ -28,16 +27,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mixed_load import embedded_postgres
+from pg_load import KEPT_PGDATA, kept_paper_ids
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pgdata", type=Path, default=Path("bench/results/cache/pg-web/pgdata"))
+    parser.add_argument("--pgdata", type=Path, default=KEPT_PGDATA)
     parser.add_argument("--pages", type=int, default=300)
     args = parser.parse_args()
     pgdata = args.pgdata.resolve()
-    if not (pgdata / "paperboard-ready.json").exists():
-        raise SystemExit(f"no prepared data in {pgdata}: run bench/pg_load.py --pgdata first")
+    paper_ids = kept_paper_ids(pgdata)
     folder = Path(tempfile.mkdtemp(prefix="paperboard-page-cost-"))
     with embedded_postgres(folder, pgdata) as url:
         os.environ.update(
@@ -47,7 +46,6 @@ def main() -> None:
             PAPERBOARD_EMBEDDER="minilm-int8",
             PAPERBOARD_LOG_LEVEL="warning",
         )
-        _, paper_ids = json.loads((pgdata / "paperboard-ready.json").read_text())
         from starlette.testclient import TestClient
 
         from paperboard.asgi import create_app_from_env

@@ -63,6 +63,18 @@ request = function()
 end
 """
 MODEL = "minilm-int8"
+# What --pgdata keeps besides the server's files: [day, paper ids] once the data is ready.
+READY_FILE = "paperboard-ready.json"
+KEPT_PGDATA = Path("bench/results/cache/pg-web/pgdata")
+
+
+def kept_paper_ids(pgdata: Path) -> list[str]:
+    """The wrk paper ids of a database this script kept with ``--pgdata`` (other benches)."""
+    if not (pgdata / READY_FILE).exists():
+        raise SystemExit(f"no prepared data in {pgdata}: run bench/pg_load.py --pgdata first")
+    return list(json.loads((pgdata / READY_FILE).read_text())[1])
+
+
 # The index of migration 0003_embeddings (storage/migrations/versions/0003_embeddings.py).
 POSTGRES_HNSW = (
     "CREATE INDEX ix_embeddings_vector_hnsw ON embeddings "
@@ -152,8 +164,8 @@ def main() -> None:
         os.environ["PAPERBOARD_DATABASE_URL"] = url
         os.environ["PAPERBOARD_LOG_LEVEL"] = "warning"
         started = time.monotonic()
-        if pgdata and (pgdata / "paperboard-ready.json").exists():
-            day, paper_ids = json.loads((pgdata / "paperboard-ready.json").read_text())
+        if pgdata and (pgdata / READY_FILE).exists():
+            day, paper_ids = json.loads((pgdata / READY_FILE).read_text())
             report["reused"] = str(pgdata)
         else:
             day, paper_ids = prepare(data_dir)
@@ -161,7 +173,7 @@ def main() -> None:
             print(f"ingested and featured in {report['prepare_s']} s", flush=True)
             report["vectors"] = store_cached_vectors()
             if pgdata:
-                (pgdata / "paperboard-ready.json").write_text(json.dumps([day, paper_ids]))
+                (pgdata / READY_FILE).write_text(json.dumps([day, paper_ids]))
         print(f"data ready: {report}", flush=True)
         days = featured_days()
         papers_lua, search_lua = folder / "papers.lua", folder / "search.lua"
