@@ -41,8 +41,8 @@ from paperboard.ingest.snapshot import parse_snapshot_line  # noqa: E402
 from paperboard.mail.compose import MailConfig  # noqa: E402
 from paperboard.mail.delivery import DigestRun  # noqa: E402
 from paperboard.mail.smtp import SmtpSender  # noqa: E402
-from paperboard.mail.smtp_url import SmtpConfig  # noqa: E402
-from paperboard.mail.topics import Topics  # noqa: E402
+from paperboard.domain.smtp_url import SmtpConfig  # noqa: E402
+from paperboard.domain.topics import Topics  # noqa: E402
 from paperboard.storage import subscriptions  # noqa: E402
 from paperboard.storage.database import Database  # noqa: E402
 

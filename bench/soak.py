@@ -141,7 +141,7 @@ class Fixtures:
 def add_subscribers(count: int) -> None:
     import random
 
-    from paperboard.mail.topics import Topics
+    from paperboard.domain.topics import Topics
     from paperboard.storage import subscriptions
     from paperboard.storage.database import Database
 

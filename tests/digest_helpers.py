@@ -20,9 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
+from paperboard.domain.topics import Topics
 from paperboard.ingest.loader import load
 from paperboard.mail.compose import MailConfig
-from paperboard.mail.topics import Topics
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
 
@@ -122,9 +122,9 @@ def path_of(url: str) -> str:
 
 
 def main(argv: list[str]) -> None:
+    from paperboard.domain.smtp_url import SmtpConfig
     from paperboard.mail.delivery import DigestRun
     from paperboard.mail.smtp import SmtpSender
-    from paperboard.mail.smtp_url import SmtpConfig
 
     url, port = argv[0], int(argv[1])
     offset = timedelta(seconds=float(argv[2]) if len(argv) > 2 else 0)

@@ -25,8 +25,8 @@ from typer.testing import CliRunner, Result
 from paperboard.cli import app as cli_app
 from paperboard.config import load_settings
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
+from paperboard.domain.topics import Topics
 from paperboard.ingest.loader import load
-from paperboard.mail.topics import Topics
 from paperboard.ops.backup import BackupError, backup_sqlite, pg_dump_command
 from paperboard.search.keyword import open_index
 from paperboard.storage import (

@@ -10,10 +10,18 @@ from html import unescape
 
 import pytest
 
+from paperboard.domain.addresses import InvalidAddress, normalize_address
 from paperboard.domain.periods import parse_day, parse_week
 from paperboard.domain.ranking import rank_board
+from paperboard.domain.topics import (
+    InvalidTopics,
+    Topics,
+    normalize_category,
+    parse_keywords,
+    parse_topics,
+    topics_from_terms,
+)
 from paperboard.jobs.digests import DueDigest, Schedule, due_digests, latest_slot
-from paperboard.mail.address import InvalidAddress, normalize_address
 from paperboard.mail.compose import Composer
 from paperboard.mail.digest import (
     ABSTRACT_START_CHARS,
@@ -35,14 +43,6 @@ from paperboard.mail.message import (
     seven_bit_html,
 )
 from paperboard.mail.render import MailRenderer, Recipient, period_heading
-from paperboard.mail.topics import (
-    InvalidTopics,
-    Topics,
-    normalize_category,
-    parse_keywords,
-    parse_topics,
-    topics_from_terms,
-)
 from tests.digest_helpers import BASE_URL, NOW, mail_config, parse, parts
 
 DAY = parse_day("2024-06-13")

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from paperboard.cli_digest import digest_app
-from paperboard.mail.topics import Topics
+from paperboard.domain.topics import Topics
 from paperboard.storage.database import Database
 from tests.digest_helpers import BASE_URL, DAY, add_subscribers, load_board, parse, parts
 from tests.mailserver import Recorder, SmtpServer, serve_smtp

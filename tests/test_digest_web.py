@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from paperboard.config import load_settings
 from paperboard.domain.periods import parse_day
+from paperboard.domain.smtp_url import SmtpConfig
 from paperboard.mail.compose import MailConfig
 from paperboard.mail.delivery import DigestRun
 from paperboard.mail.smtp import SmtpSender
-from paperboard.mail.smtp_url import SmtpConfig
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
 from paperboard.web import create_app

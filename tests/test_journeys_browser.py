@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from paperboard.domain.periods import period_containing
+from paperboard.domain.smtp_url import SmtpConfig
 from paperboard.mail.compose import MailConfig
 from paperboard.mail.delivery import DigestRun
 from paperboard.mail.smtp import SmtpSender
-from paperboard.mail.smtp_url import SmtpConfig
 from paperboard.storage import subscriptions
 from paperboard.web.boards_view import period_label, period_title
 from tests.browser_site import (

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from paperboard.domain.smtp_url import SmtpConfig, parse_smtp_url
 from paperboard.mail.message import OutgoingMessage, build_message
 from paperboard.mail.sender import (
     InMemorySender,
@@ -19,7 +20,6 @@ from paperboard.mail.sender import (
     send_one,
 )
 from paperboard.mail.smtp import SmtpSender, dot_stuffed
-from paperboard.mail.smtp_url import SmtpConfig, parse_smtp_url
 from tests.digest_helpers import NOW, parse, parts
 from tests.mailserver import (
     SmtpServer,

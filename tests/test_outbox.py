@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from paperboard.domain.periods import parse_day, parse_week
+from paperboard.domain.smtp_url import SmtpConfig
+from paperboard.domain.topics import Topics
 from paperboard.jobs.digests import Schedule, tick
 from paperboard.mail.delivery import MAX_ATTEMPTS, DigestRun, retry_delay, run_digest
 from paperboard.mail.sender import InMemorySender, TemporaryFailure, UncertainDelivery
 from paperboard.mail.smtp import SmtpSender
-from paperboard.mail.smtp_url import SmtpConfig
-from paperboard.mail.topics import Topics
 from paperboard.storage import outbox as store
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from paperboard.domain.periods import parse_day
+from paperboard.domain.topics import Topics
 from paperboard.mail.digest import DigestPaper, PeriodDigest
 from paperboard.mail.semantic_topics import SemanticTopicMatcher, default_matcher
-from paperboard.mail.topics import Topics
 from paperboard.search.embedder import EmbedderError, HashingEmbedder, load_embedder
 
 DAY = parse_day("2026-11-20")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from paperboard.config import load_settings
+from paperboard.domain.addresses import InvalidAddress
+from paperboard.domain.topics import Topics
 from paperboard.mail import tokens
-from paperboard.mail.address import InvalidAddress
 from paperboard.mail.sender import InMemorySender, PermanentFailure, TemporaryFailure
 from paperboard.mail.service import (
     CONFIRMATION,
@@ -22,7 +23,7 @@ from paperboard.mail.service import (
     Subscriptions,
 )
 from paperboard.mail.tokens import InvalidToken, Purpose, make_token
-from paperboard.mail.topics import Topics
+from paperboard.storage import secret_key
 from paperboard.storage import subscriptions as store
 from paperboard.storage.database import Database
 from tests.digest_helpers import KEY, NOW, links, mail_config, parse, parts
@@ -237,11 +238,11 @@ def test_tokens_name_the_address() -> None:
 
 def test_signing_key_from_settings_or_a_kept_file(tmp_path: Path) -> None:
     given = load_settings({"PAPERBOARD_SECRET_KEY": "k" * 40}, data_dir=tmp_path)
-    assert tokens.signing_key(given) == b"k" * 40
+    assert secret_key.signing_key(given) == b"k" * 40
     default = load_settings({}, data_dir=tmp_path / "data")
-    first = tokens.signing_key(default)
-    assert len(first) == 64 and tokens.signing_key(default) == first
-    key_file = tmp_path / "data" / tokens.KEY_FILE_NAME
+    first = secret_key.signing_key(default)
+    assert len(first) == 64 and secret_key.signing_key(default) == first
+    key_file = tmp_path / "data" / secret_key.KEY_FILE_NAME
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert list(key_file.parent.iterdir()) == [key_file]  # no temporary file left behind
 

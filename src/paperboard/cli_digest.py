@@ -63,7 +63,7 @@ def preview(
 
     Example: paperboard digest preview ada@example.org --date 2026-11-20
     """
-    from paperboard.mail.address import InvalidAddress, normalize_address
+    from paperboard.domain.addresses import InvalidAddress, normalize_address
     from paperboard.mail.compose import Composer, MailConfig, links_for
     from paperboard.mail.delivery import default_period, load_period
     from paperboard.mail.digest import period_for_date

@@ -65,7 +65,7 @@ def backup(
         f"backed up {papers} ({report.bytes / 1e6:,.1f} MB) to {report.path} "
         f"in {report.seconds:.1f}s"
     )
-    from paperboard.mail.tokens import KEY_FILE_NAME
+    from paperboard.storage.secret_key import KEY_FILE_NAME
 
     key_file = settings.data_dir / KEY_FILE_NAME
     if settings.secret_key is None and key_file.is_file():

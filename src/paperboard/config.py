@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from paperboard.domain.addresses import is_valid_address
+from paperboard.domain.smtp_url import parse_smtp_url
+
 ENV_PREFIX = "PAPERBOARD_"
 KEYWORD_INDEXES = ("auto", "tantivy", "postgres")
 DEFAULT_CATEGORIES = ("cs.AI", "cs.CL", "cs.CV", "cs.LG")
@@ -93,15 +96,11 @@ class Secret:
 
 
 def _parse_smtp_url(value: str) -> Secret:
-    from paperboard.mail.smtp_url import parse_smtp_url
-
     parse_smtp_url(value)
     return Secret(value.strip())
 
 
 def _parse_mail_from(value: str) -> str:
-    from paperboard.mail.address import is_valid_address
-
     if "\n" in value or "\r" in value:
         raise ValueError("expected one line")
     _name, address = parseaddr(value)

@@ -15,7 +15,7 @@ from paperboard.community.context import Context, digest
 from paperboard.community.errors import InvalidInput, LoginFailed, NotFound
 from paperboard.community.mailer import ResetMailer
 from paperboard.community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
-from paperboard.mail.address import InvalidAddress, normalize_address
+from paperboard.domain.addresses import InvalidAddress, normalize_address
 from paperboard.storage import users as store
 from paperboard.storage.database import Database
 from paperboard.storage.users import ROLES, DuplicateUser, User

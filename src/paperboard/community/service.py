@@ -24,6 +24,7 @@ from paperboard.config import Settings
 from paperboard.ingest.http import Fetcher, HttpFetcher
 from paperboard.search.keyword import KeywordIndex
 from paperboard.storage.database import Database
+from paperboard.storage.secret_key import signing_key
 from paperboard.storage.users import User
 
 # A person waits for the answer: one retry, not the ingest's patient four with backoff.
@@ -70,8 +71,6 @@ class Community:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, **options: Any) -> Community:
-        from paperboard.mail.tokens import signing_key
-
         options.setdefault("submit_window", timedelta(days=settings.submit_window_days))
         return cls(
             db,

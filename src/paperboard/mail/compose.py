@@ -13,8 +13,9 @@ from functools import cached_property
 from urllib.parse import urlsplit
 
 from paperboard.config import Settings
+from paperboard.domain.addresses import address_domain
+from paperboard.domain.topics import Topics
 from paperboard.mail import tokens
-from paperboard.mail.address import address_domain
 from paperboard.mail.digest import PeriodDigest
 from paperboard.mail.message import (
     EncodedPart,
@@ -27,7 +28,7 @@ from paperboard.mail.message import (
 )
 from paperboard.mail.render import SITE_NAME, MailRenderer, Recipient
 from paperboard.mail.tokens import Purpose
-from paperboard.mail.topics import Topics
+from paperboard.storage.secret_key import signing_key
 
 # RFC 3834: tells autoresponders (vacation replies) not to answer.
 AUTO_SUBMITTED = header_line("Auto-Submitted", "auto-generated")
@@ -55,7 +56,7 @@ class MailConfig:
         return cls(
             base_url=settings.base_url,
             from_header=default_mail_from(settings),
-            signing_key=tokens.signing_key(settings),
+            signing_key=signing_key(settings),
         )
 
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from paperboard.domain.periods import Period, period_containing
 from paperboard.domain.tex import detex_accents
-from paperboard.mail.topics import Topics
+from paperboard.domain.topics import Topics
 from paperboard.storage.board import BoardEntry
 
 # Papers per digest (the "top N").

@@ -19,9 +19,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from paperboard.domain.periods import Period
+from paperboard.domain.topics import ALL_TOPICS
 from paperboard.mail.digest import DAILY, PeriodDigest, cut
 from paperboard.mail.message import EncodedPart, compact_html, encode_html, encode_text
-from paperboard.mail.topics import ALL_TOPICS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 SITE_NAME = "paperboard"

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from paperboard.domain.addresses import InvalidAddress, normalize_address
+from paperboard.domain.topics import Topics
 from paperboard.mail import tokens
-from paperboard.mail.address import InvalidAddress, normalize_address
 from paperboard.mail.compose import Composer, Links, MailConfig, links_for
 from paperboard.mail.digest import FREQUENCIES
 from paperboard.mail.sender import MailSender, send_one
 from paperboard.mail.tokens import InvalidToken, Purpose
-from paperboard.mail.topics import Topics
 from paperboard.storage import subscriptions as store
 from paperboard.storage.database import Database
 from paperboard.storage.subscriptions import Subscriber

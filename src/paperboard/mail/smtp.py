@@ -21,6 +21,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from paperboard.domain.smtp_url import SmtpConfig, parse_smtp_url
 from paperboard.mail.message import OutgoingMessage
 from paperboard.mail.sender import (
     DeliveryError,
@@ -30,7 +31,6 @@ from paperboard.mail.sender import (
     TemporaryFailure,
     UncertainDelivery,
 )
-from paperboard.mail.smtp_url import SmtpConfig, parse_smtp_url
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class SmtpSession:
             self._smtp = self._sender.connect()  # reconnects after a dropped connection
         smtp = self._smtp
         try:
-            # Addresses were validated when stored (mail/address.py): sent as they are,
+            # Addresses were validated when stored (domain/addresses.py): sent as they are,
             # without smtplib's re-parsing (``quoteaddr``), a measurable cost per message.
             smtp.ehlo_or_helo_if_needed()
             code, reply = smtp.docmd("MAIL", f"FROM:<{message.sender}>")

@@ -2,30 +2,24 @@
 
 A token is ``<subscriber id>.<expiry>.<signature>``: an HMAC-SHA256 (stdlib ``hmac``, no new
 dependency) over the purpose, the id, the expiry and the subscriber's address, keyed by
-``PAPERBOARD_SECRET_KEY``. The purpose in the MAC stops a confirm token from unsubscribing
-and the reverse; the address stops a token from outliving the row it was made for. Nothing is
-stored per token, so links in old emails keep working (unsubscribe and manage never expire;
-confirmation links do, after ``CONFIRM_TOKEN_TTL``).
+the installation's signing key (storage/secret_key.py). The purpose in the MAC stops a
+confirm token from unsubscribing and the reverse; the address stops a token from outliving the
+row it was made for. Nothing is stored per token, so links in old emails keep working
+(unsubscribe and manage never expire; confirmation links do, after ``CONFIRM_TOKEN_TTL``).
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from pathlib import Path
-
-from paperboard.config import Settings
 
 # Long enough for a weekend away from the inbox, short enough that a leaked link goes stale.
 CONFIRM_TOKEN_TTL = timedelta(days=7)
 # 24 bytes of HMAC-SHA256: far beyond guessing, short enough for a tidy link.
 SIGNATURE_BYTES = 24
-KEY_FILE_NAME = "secret_key"
 NEVER = 0
 
 
@@ -86,36 +80,3 @@ def check_token(
     moment = (now or datetime.now(UTC)).timestamp()
     if claim.expires != NEVER and moment > claim.expires:
         raise InvalidToken("this link has expired")
-
-
-def signing_key(settings: Settings) -> bytes:
-    """``PAPERBOARD_SECRET_KEY``, or a random key kept in the data dir (embedded default).
-
-    The file is created once with mode 0600; every process of one installation reads the same
-    file. Deployments on several machines must set the variable instead.
-    """
-    if settings.secret_key is not None:
-        return settings.secret_key.reveal().encode()
-    return _key_file(settings.data_dir / KEY_FILE_NAME)
-
-
-def _key_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32).encode()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(key)
-    try:
-        # A hard link appears complete or not at all, and fails if the name exists: when two
-        # processes start at once, one key wins and both use it.
-        os.link(temporary, path)
-    except FileExistsError:
-        key = path.read_bytes().strip()
-    finally:
-        temporary.unlink()
-    return key

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from paperboard.mail.topics import Topics
+from paperboard.domain.topics import Topics
 from paperboard.storage.database import Database
 from paperboard.storage.schema import digest_outbox, subscribers
 from paperboard.storage.subscriptions import CONFIRMED, topics_of

@@ -121,7 +121,7 @@ subscribers = Table(
     "subscribers",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    # Lower-cased (mail/address.py), so one mailbox is one row however it was typed.
+    # Lower-cased (domain/addresses.py), so one mailbox is one row however it was typed.
     Column("email", String(254), nullable=False),
     Column("frequency", String(16), nullable=False),  # daily | weekly
     Column("categories", JSONList, nullable=False),

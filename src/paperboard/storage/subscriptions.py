@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from paperboard.mail.topics import Topics
+from paperboard.domain.topics import Topics
 from paperboard.storage.schema import subscribers
 
 PENDING = "pending"

@@ -17,12 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from paperboard.config import Settings
-from paperboard.mail.address import InvalidAddress
-from paperboard.mail.compose import MailConfig
-from paperboard.mail.sender import DeliveryError, MailSender, PermanentFailure
-from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
-from paperboard.mail.tokens import InvalidToken, Purpose
-from paperboard.mail.topics import (
+from paperboard.domain.addresses import InvalidAddress
+from paperboard.domain.topics import (
     InvalidTopics,
     Topics,
     parse_categories,
@@ -31,6 +27,10 @@ from paperboard.mail.topics import (
     parse_topics,
     topics_from_terms,
 )
+from paperboard.mail.compose import MailConfig
+from paperboard.mail.sender import DeliveryError, MailSender, PermanentFailure
+from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
+from paperboard.mail.tokens import InvalidToken, Purpose
 from paperboard.storage.database import Database
 from paperboard.storage.subscriptions import Subscriber
 from paperboard.storage.users import User
