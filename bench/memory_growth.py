@@ -77,7 +77,7 @@ def main() -> None:
             )
         return f"/api/papers/search?q={rng.choice(queries).replace(' ', '+')}"
 
-    app = create_app(runtime.settings, runtime.db, runtime.keyword_index)
+    app = create_app(runtime)
     tracemalloc.start(10)
     snapshots = []
     with TestClient(app) as client:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperboard.domain.periods import Period
+from paperboard.mail.sender import MailSender
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.keyword import sync as sync_keyword_index
 from paperboard.search.service import open_search_service
@@ -62,7 +63,7 @@ def day(d: date) -> Period:
 
 @contextmanager
 def serve_browser_site(
-    data_dir: Path, env: dict[str, str] | None = None
+    data_dir: Path, env: dict[str, str] | None = None, mail_sender: MailSender | None = None
 ) -> Iterator[tuple[Site, str]]:
     """A community site (SQLite) over the corpus and boards above, with keyword search and
     the hashing embedder (no model download), served by uvicorn on loopback: (site, its URL).
@@ -76,14 +77,19 @@ def serve_browser_site(
     sock.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     db = Database(f"sqlite:///{data_dir}/paperboard.db")
-    site = build_site(db, data_dir / "data", env={**(env or {}), "PAPERBOARD_BASE_URL": url})
+    index = KeywordIndex(data_dir / "keyword-index")
+    site = build_site(
+        db,
+        data_dir / "data",
+        env={**(env or {}), "PAPERBOARD_BASE_URL": url},
+        keyword_index=index,
+        search=open_search_service(db, index, data_dir, embedder=EMBEDDER),
+        mail_sender=mail_sender,
+    )
     site.add(*records())
     for board_day, ids in BOARDS.items():
         site.add(*(featured(arxiv_id, board_day, upvotes=10 - i) for i, arxiv_id in enumerate(ids)))
-    index = KeywordIndex(data_dir / "keyword-index")
     sync_keyword_index(db, index)
-    site.app.state.keyword_index = index
-    site.app.state.search_service = open_search_service(db, index, data_dir, embedder=EMBEDDER)
     server = uvicorn.Server(
         uvicorn.Config(site.app, log_level="warning", lifespan="on", access_log=False)
     )

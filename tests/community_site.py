@@ -24,10 +24,12 @@ from paperboard.community.service import Community
 from paperboard.config import Settings, load_settings
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.loader import load
+from paperboard.mail.sender import MailSender
+from paperboard.search.keyword import KeywordIndex
+from paperboard.search.service import SearchService
 from paperboard.storage.database import Database
 from paperboard.storage.users import User
-from paperboard.web import create_app
-from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -117,23 +119,27 @@ def build_site(
     limits: Limits | None = None,
     clock: Clock | None = None,
     env: dict[str, str] | None = None,
+    keyword_index: KeywordIndex | None = None,
+    search: SearchService | None = None,
+    mail_sender: MailSender | None = None,
     **community_options: Any,
 ) -> Site:
     settings = load_settings(env or {}, data_dir=data_dir)
-    app = create_app(settings, db)
-    # The cache is exercised by its own tests; here every response reflects the last write.
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
     clock = clock or Clock()
-    community = Community.from_settings(
+    # The cache is exercised by its own tests; here every response reflects the last write.
+    app = make_app(
         settings,
         db,
+        keyword_index,
+        search=search,
+        mail_sender=mail_sender,
+        cache=False,
         passwords=fast_passwords(),
         limits=limits or Limits.unlimited(),
         clock=clock,
         **community_options,
     )
-    app.state.community = community
-    return Site(settings, db, app, community, clock)
+    return Site(settings, db, app, app.state.runtime.community, clock)
 
 
 class Visitor:

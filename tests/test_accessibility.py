@@ -164,8 +164,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """One site for all the checks (they barely write): a curator, cora, and bob, each with a
     comment on 2401.00001 (so the paper page has reply, edit, delete and hide controls); a
     subscriber's manage link; a password-reset link."""
-    with serve_browser_site(tmp_path_factory.mktemp("a11y")) as (site, url):
-        sender = site.app.state.mail_sender = InMemorySender()
+    sender = InMemorySender()
+    with serve_browser_site(tmp_path_factory.mktemp("a11y"), mail_sender=sender) as (site, url):
         commented = {}
         for name, role in (("cora", "curator"), ("bob", "user")):
             response = site.signed_in(name, role).comment("2401.00001", f"A comment by {name}")

@@ -278,13 +278,9 @@ def test_reset_ends_every_session(site: Site) -> None:
 def test_forgot_password_mails_a_link_when_a_sender_is_configured(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    from paperboard.community.mailer import MailSenderResetMailer
-
     db = Database(sqlite_url)
     sender = InMemorySender()
-    site = build_site(
-        db, tmp_path / "data", mailer=MailSenderResetMailer(sender, "paperboard <no@example.org>")
-    )
+    site = build_site(db, tmp_path / "data", mail_sender=sender)
     try:
         site.user("ada")
         visitor = site.visitor()

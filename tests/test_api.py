@@ -22,7 +22,6 @@ from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
-from paperboard.web import create_app
 from paperboard.web.api import decode_cursor, encode_cursor
 from paperboard.web.response_cache import ResponseCache
 from tests.api_site import (
@@ -36,6 +35,7 @@ from tests.api_site import (
     ApiSite,
     build_site,
 )
+from tests.app_factory import make_app
 
 NEWEST_DAY = date(2026, 8, 12)
 # Keys Hugging Face sends that paperboard has no data for (documented in web/hf_shapes.py).
@@ -55,7 +55,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def client(site: ApiSite) -> Iterator[TestClient]:
-    app = create_app(site.settings, site.db, site.keyword_index)
+    app = make_app(site.settings, site.db, site.keyword_index)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -467,7 +467,7 @@ def test_cache_is_bounded():
 
 def test_an_ingest_shows_in_the_api_within_the_version_interval(tmp_path: Path, fixtures_dir):
     site = build_site(tmp_path, fixtures_dir)
-    app = create_app(site.settings, site.db, site.keyword_index)
+    app = make_app(site.settings, site.db, site.keyword_index)
     clock = Clock()
     app.state.response_cache = ResponseCache(
         lambda: _version(site), ttl=60, version_interval=1, clock=clock
@@ -537,7 +537,7 @@ def test_newest_pages_and_data_version_on_each_backend(db: Database) -> None:
 
 
 def test_search_without_a_keyword_index_is_503_not_500(site: ApiSite) -> None:
-    app = create_app(site.settings, site.db, keyword_index=None)
+    app = make_app(site.settings, site.db, keyword_index=None)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         body = get_json(test_client, "/api/papers/search?q=kazakh", 503)
         assert "keyword index" in body["error"]

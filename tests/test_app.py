@@ -9,13 +9,13 @@ from fastapi.testclient import TestClient
 
 from paperboard.config import load_settings
 from paperboard.storage.database import Database
-from paperboard.web import create_app
+from tests.app_factory import make_app
 
 
 def test_web_threads_bound_the_thread_pool_of_handlers(tmp_path: Path) -> None:
     settings = load_settings({"PAPERBOARD_WEB_THREADS": "6"}, data_dir=tmp_path)
     db = Database(settings.database_url)
-    app = create_app(settings, db)
+    app = make_app(settings, db)
 
     @app.get("/test-thread-tokens")
     async def tokens() -> dict[str, float]:

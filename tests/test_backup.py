@@ -45,8 +45,7 @@ from paperboard.storage import (
 from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata
 from paperboard.storage.schema import papers as papers_table
-from paperboard.web import create_app
-from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = PROJECT_ROOT / ".venv" / "bin" / "paperboard"
@@ -284,8 +283,7 @@ def test_backup_while_writing_is_consistent_and_restores(data_dir: Path, tmp_pat
 
 def _serves_a_paper_page(db: Database, data_dir: Path) -> None:
     index = open_index(data_dir)
-    app = create_app(load_settings({}, data_dir=data_dir), db, index)
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
+    app = make_app(load_settings({}, data_dir=data_dir), db, index, cache=False)
     with TestClient(app) as client:
         page = client.get("/papers/2411.00001")
         assert page.status_code == 200

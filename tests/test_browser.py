@@ -27,8 +27,8 @@ from paperboard.domain.periods import Period
 from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
-from paperboard.web import create_app
 from paperboard.web.boards_view import period_label, period_title
+from tests.app_factory import make_app
 from tests.conftest import FIXTURES, PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         load(db, parse_daily_papers(path.read_bytes()))
     home_day = boards.home_day(db)
     assert home_day is not None
-    app = create_app(load_settings({}, data_dir=data_dir), db)
+    app = make_app(load_settings({}, data_dir=data_dir), db)
     port = _free_port()
     uvicorn_server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -20,8 +20,7 @@ from paperboard.storage.copy import tables_in_copy_order
 from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata, subscribers
 from paperboard.storage.schema import papers as papers_table
-from paperboard.web import create_app
-from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 from tests.test_backup import (
     MODEL,
     NOW,
@@ -120,8 +119,7 @@ def _new_rows_get_fresh_ids(target: Database) -> None:
 
 def _serves_the_copied_papers(target: Database, data_dir: Path) -> None:
     settings = load_settings({}, data_dir=data_dir, database_url=target.url)
-    app = create_app(settings, target)
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
+    app = make_app(settings, target, cache=False)
     with TestClient(app) as client:
         page = client.get("/papers/2411.00001")
         assert page.status_code == 200

@@ -20,7 +20,7 @@ from paperboard.mail.delivery import DigestRun
 from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
-from paperboard.web import create_app
+from tests.app_factory import make_app
 from tests.digest_helpers import BASE_URL, DAY, NOW, links, load_board, parts, path_of
 from tests.mailserver import SmtpServer, free_port, serve_smtp
 
@@ -36,7 +36,7 @@ class Site:
 
     def digest_run(self, day: str = PERIOD_DAY) -> None:
         """A daily digest run for ``day``, with the app's settings (key, base URL)."""
-        settings = self.client.app.state.settings  # type: ignore[attr-defined]
+        settings = self.client.app.state.runtime.settings  # type: ignore[attr-defined]
         sender = SmtpSender(SmtpConfig(self.smtp.host, self.smtp.port, "none", timeout=10))
         run = DigestRun(self.db, sender, MailConfig.from_settings(settings), clock=lambda: NOW)
         run.enqueue("daily", parse_day(day))
@@ -65,7 +65,7 @@ def make_site(tmp_path: Path, db: Database, smtp_url: str | None, smtp: SmtpServ
     if smtp_url:
         env["PAPERBOARD_SMTP_URL"] = smtp_url
     settings = load_settings(env, data_dir=tmp_path / "pb")
-    client = TestClient(create_app(settings, db), raise_server_exceptions=False)
+    client = TestClient(make_app(settings, db), raise_server_exceptions=False)
     return Site(client, db, smtp, env)
 
 

@@ -11,8 +11,8 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from paperboard.web import create_app
 from tests.api_site import BASE_URL, MARKUP, MARKUP_DAY, OLD_STYLE, ApiSite, build_site
+from tests.app_factory import make_app
 
 ATOM = "application/atom+xml; charset=utf-8"
 
@@ -26,7 +26,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def client(site: ApiSite) -> Iterator[TestClient]:
-    app = create_app(site.settings, site.db, site.keyword_index)
+    app = make_app(site.settings, site.db, site.keyword_index)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import gzip
 import itertools
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,7 +35,6 @@ from schemathesis.checks import (
 from paperboard.community.accounts import Client
 from paperboard.community.passwords import fast_passwords
 from paperboard.community.ratelimit import Limits
-from paperboard.community.service import Community
 from paperboard.config import load_settings
 from paperboard.domain.paper import FeaturedRecord
 from paperboard.ingest.http import FetchResponse
@@ -46,9 +46,9 @@ from paperboard.search.embedder import HashingEmbedder
 from paperboard.search.keyword import sync
 from paperboard.search.service import open_search_service
 from paperboard.search.vectors import open_vector_index
-from paperboard.web import create_app
-from paperboard.web.response_cache import ResponseCache
+from paperboard.storage.database import Database
 from tests import api_site
+from tests.app_factory import make_app
 from tests.conftest import FIXTURES, SHARED_DATA
 
 # Not positive_data_acceptance: a schema-valid string can still be no arXiv id, and the schema
@@ -96,8 +96,10 @@ class OfflineArxiv:
 
 
 def _schema_only_app() -> Any:
-    # No database is touched while /openapi.json is generated.
-    return create_app(load_settings({}, data_dir=Path("/nonexistent")), None)  # type: ignore[arg-type]
+    # No database is touched while /openapi.json is generated (an unused SQLite URL; the data
+    # dir holds only the signing key).
+    data_dir = Path(tempfile.mkdtemp(prefix="paperboard-fuzz-schema-"))
+    return make_app(load_settings({}, data_dir=data_dir), Database(f"sqlite:///{data_dir}/none.db"))
 
 
 APP = SeededApp(_schema_only_app())
@@ -144,19 +146,18 @@ def api_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     backfill(db, EMBEDDER, vector_index=vectors)
 
     settings_ = load_settings({}, data_dir=tmp, base_url=api_site.BASE_URL)
-    app = create_app(settings_, db, index)
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
-    app.state.search_service = open_search_service(db, index, tmp, embedder=EMBEDDER)
-    app.state.mail_sender = InMemorySender()
-    community = Community.from_settings(
+    app = make_app(
         settings_,
         db,
+        index,
+        search=open_search_service(db, index, tmp, embedder=EMBEDDER),
+        mail_sender=InMemorySender(),
+        cache=False,
         passwords=fast_passwords(),
         limits=Limits.unlimited(),
         fetcher=OfflineArxiv,
-        keyword_index=index,
     )
-    app.state.community = community
+    community = app.state.runtime.community
     carol = community.accounts.create_user("carol", "carol@example.org", PASSWORD, "curator")
     ada = community.accounts.create_user("ada", "ada@example.org", PASSWORD, "user")
     for user in (carol, ada):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from paperboard.web import create_app
 from tests.api_site import MARKUP, OLD_STYLE, ApiSite, build_site
+from tests.app_factory import make_app
 
 NEWEST_DAY = date(2026, 8, 12)
 
@@ -30,7 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterat
 
 @pytest.fixture(scope="module")
 def endpoint(site: ApiSite) -> Iterator[str]:
-    app = create_app(site.settings, site.db, site.keyword_index)
+    app = make_app(site.settings, site.db, site.keyword_index)
     # Bind first, so the port is known and free before the server thread starts.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

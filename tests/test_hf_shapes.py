@@ -13,7 +13,6 @@ from pydantic import BaseModel, ValidationError
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.listing import ListedPaper
-from paperboard.web import create_app
 from paperboard.web.hf_shapes import (
     HfDailyPaper,
     HfPaperInfo,
@@ -28,6 +27,7 @@ from paperboard.web.hf_shapes import (
     user,
 )
 from tests.api_site import ApiSite, build_site
+from tests.app_factory import make_app
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_builders_validate_against_the_models(model: type[BaseModel], value: dic
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[TestClient]:
     site: ApiSite = build_site(tmp_path_factory.mktemp("shapes"), fixtures_dir)
-    with TestClient(create_app(site.settings, site.db, site.keyword_index)) as test_client:
+    with TestClient(make_app(site.settings, site.db, site.keyword_index)) as test_client:
         yield test_client
     site.close()
 

@@ -188,14 +188,16 @@ class HostileSite:
 @pytest.fixture
 def hostile(db: Database, tmp_path: Path) -> Iterator[HostileSite]:
     arxiv = HostileArxiv()
-    site = build_site(db, tmp_path / "data", fetcher=lambda: arxiv)
     index = keyword_index_for(db, tmp_path)
-    site.app.state.keyword_index = index
-    site.app.state.search_service = open_search_service(
-        db, index, tmp_path, embedder=HashingEmbedder(dim=32)
-    )
     mail = InMemorySender()
-    site.app.state.mail_sender = mail
+    site = build_site(
+        db,
+        tmp_path / "data",
+        fetcher=lambda: arxiv,
+        keyword_index=index,
+        search=open_search_service(db, index, tmp_path, embedder=HashingEmbedder(dim=32)),
+        mail_sender=mail,
+    )
     site.add(
         paper("2401.00001", title="A plain paper", published_at=NOW - timedelta(days=1)),
         featured("2401.00001", TODAY, upvotes=2),
@@ -261,8 +263,8 @@ def test_a_hostile_atom_feed_is_stored_as_sent_and_shown_as_text(hostile: Hostil
     assert all(isinstance(item, PaperRecord) for item in page.items), page.items
     report = load(site.db, [*page.items, *(featured(p.arxiv_id, TODAY, 1) for p in papers)])
     assert report.new == len(papers) and report.skipped == 0, report.malformed
-    if site.app.state.keyword_index is not None:
-        sync(site.db, site.app.state.keyword_index)
+    if site.app.state.runtime.keyword_index is not None:
+        sync(site.db, site.app.state.runtime.keyword_index)
     visitor = site.visitor()
     for path in ("/", "/papers/new", "/papers/trending", f"/papers/date/{TODAY.isoformat()}"):
         response = visitor.get(path)

@@ -222,7 +222,7 @@ def test_subscribe_confirm_manage_and_unsubscribe(
     shot(page, "journey-account-digest")
 
     # A digest of the latest board, sent to the SMTP server like the scheduled job does.
-    settings = site.app.state.settings
+    settings = site.app.state.runtime.settings
     sender = SmtpSender(SmtpConfig(smtp.host, smtp.port, "none", timeout=10))
     run = DigestRun(
         site.db, sender, MailConfig.from_settings(settings), clock=lambda: datetime.now(UTC)

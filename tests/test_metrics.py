@@ -19,17 +19,16 @@ from starlette.types import Message, Receive, Scope, Send
 from paperboard.config import load_settings
 from paperboard.storage import jobs, outbox, state
 from paperboard.storage.database import Database
-from paperboard.web import create_app
 from paperboard.web.metrics import MetricsMiddleware, RequestMetrics
 from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 from tests.test_backup import NOW, populate
 
 LATENCY = "paperboard_http_request_duration_seconds"
 
 
 def build_app(db: Database, data_dir: Path) -> FastAPI:
-    app = create_app(load_settings({}, data_dir=data_dir), db)
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
+    app = make_app(load_settings({}, data_dir=data_dir), db, cache=False)
     return app
 
 
@@ -158,13 +157,14 @@ def test_gauges_are_read_from_the_database(client: TestClient, db: Database) -> 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_unreachable_database_reads_as_down(client: TestClient) -> None:
     app: FastAPI = client.app  # type: ignore[assignment]
-    working = app.state.db
-    app.state.db = Database("postgresql://nobody@127.0.0.1:9/paperboard", upgrade=False)
+    runtime = app.state.runtime
+    working = runtime.db
+    runtime.db = Database("postgresql://nobody@127.0.0.1:9/paperboard", upgrade=False)
     try:
         samples = scrape(client)
     finally:
-        app.state.db.dispose()
-        app.state.db = working
+        runtime.db.dispose()
+        runtime.db = working
     assert gauge(samples, "paperboard_database_up") == 0
     assert ("paperboard_papers", ()) not in samples
     assert requests_of(samples, "GET", "/papers/{arxiv_id:path}", "2xx") == 0  # still answers

@@ -22,9 +22,9 @@ from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
-from paperboard.web import create_app
 from paperboard.web.pages import BOARD_PER_PAGE
 from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 
 
 @dataclass
@@ -46,10 +46,9 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
-    app = create_app(load_settings({}, data_dir=tmp_path), db)
     # Every request renders afresh: tests load data between requests faster than the cache's
     # one-second version check. test_pages_are_cached_until_the_data_changes covers the cache.
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, cache=False)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Site(db, client)
     db.dispose()

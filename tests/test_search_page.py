@@ -14,7 +14,7 @@ from paperboard.jobs.embed import backfill
 from paperboard.search.service import SearchRequest, open_search_service
 from paperboard.search.vectors import open_vector_index
 from paperboard.storage.database import Database
-from paperboard.web.app import create_app
+from tests.app_factory import make_app
 from tests.search_corpus import EMBEDDER, keyword_index_for, load_corpus
 
 
@@ -24,9 +24,9 @@ def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
     load_corpus(db, index)
     vectors = open_vector_index(db, tmp_path, EMBEDDER.name, EMBEDDER.dim)
     backfill(db, EMBEDDER, vector_index=vectors)
-    app = create_app(load_settings({}, data_dir=tmp_path), db, index)
     # The hashing embedder stands in for the model: same code path, no model load in tests.
-    app.state.search_service = open_search_service(db, index, tmp_path, embedder=EMBEDDER)
+    search = open_search_service(db, index, tmp_path, embedder=EMBEDDER)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, index, search=search)
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
 
@@ -89,7 +89,7 @@ def test_paper_page_shows_similar_papers(client: TestClient) -> None:
 
 
 def test_search_api_returns_the_hybrid_ranking(client: TestClient) -> None:
-    service = client.app.state.search_service  # type: ignore[attr-defined]
+    service = client.app.state.runtime.search  # type: ignore[attr-defined]
     query = "graph neural network"
     hybrid = service.search(SearchRequest(query=query, per_page=10))
     keyword = service.search(SearchRequest(query=query, per_page=10, mode="keyword"))

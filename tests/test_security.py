@@ -56,20 +56,24 @@ def open_site(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Sit
     """A community site (SQLite) with two papers on today's board, keyword search and an
     in-memory mail sender; closed afterwards."""
     db = Database(f"sqlite:///{data_dir}/paperboard.db")
-    site = build_site(db, data_dir / "data", env=env)
+    # /search on SQLite needs the tantivy index; the hashing embedder stands in for the model.
+    # Subscribing works without an SMTP server: confirmation mails are kept in a list.
+    index = KeywordIndex(data_dir / "keyword-index")
+    site = build_site(
+        db,
+        data_dir / "data",
+        env=env,
+        keyword_index=index,
+        search=open_search_service(db, index, data_dir, embedder=EMBEDDER),
+        mail_sender=InMemorySender(),
+    )
     site.add(
         paper("2401.00001", title="Attention over boards", published_at=NOW - timedelta(days=2)),
         featured("2401.00001", TODAY, upvotes=4, comments=0),
         paper("2401.00002", title="Diffusion for papers", published_at=NOW - timedelta(days=1)),
         featured("2401.00002", TODAY, upvotes=2, comments=0),
     )
-    # /search on SQLite needs the tantivy index; the hashing embedder stands in for the model.
-    index = KeywordIndex(data_dir / "keyword-index")
     sync_keyword_index(db, index)
-    site.app.state.keyword_index = index
-    site.app.state.search_service = open_search_service(db, index, data_dir, embedder=EMBEDDER)
-    # Subscribing works without an SMTP server: confirmation mails are kept in a list.
-    site.app.state.mail_sender = InMemorySender()
     try:
         yield site
     finally:
@@ -471,7 +475,7 @@ def test_form_back_fields_do_not_redirect_off_site(site: Site) -> None:
 def subscriber_links(site: Site, email: str) -> tuple[str, str, str]:
     """Paths of the confirm link in the last mail to ``email``, and of its unsubscribe and
     manage links."""
-    sender = site.app.state.mail_sender
+    sender = site.app.state.runtime.mail_sender
     assert isinstance(sender, InMemorySender)
     text, _html = parts(parse(sender.to(email)[-1].data))
     (confirm,) = links(text, "/subscribe/confirm?token=")

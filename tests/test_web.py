@@ -19,7 +19,6 @@ from paperboard.config import load_settings
 from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
-from paperboard.web import create_app
 from paperboard.web.errors import PageError
 from paperboard.web.format import (
     authors_summary,
@@ -31,7 +30,7 @@ from paperboard.web.format import (
     url_label,
 )
 from paperboard.web.pagination import MAX_PAGE, PER_PAGE, Pager, parse_page
-from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import make_app
 
 
 @dataclass
@@ -48,9 +47,8 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
-    app = create_app(load_settings({}, data_dir=tmp_path), db)
     # Pages render afresh on every request (tests/test_pages.py covers the response cache).
-    app.state.response_cache = ResponseCache(lambda: None, ttl=0)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, cache=False)
     # raise_server_exceptions=False: see the 500 page a visitor would get, not the exception.
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Site(db, app, client)
@@ -338,7 +336,7 @@ def test_healthz_counts_papers(site: Site) -> None:
 
 def test_healthz_without_schema_is_503(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path}/empty.db", upgrade=False)
-    app = create_app(load_settings({}, data_dir=tmp_path), db)
+    app = make_app(load_settings({}, data_dir=tmp_path), db)
     with TestClient(app) as client:
         response = client.get("/healthz")
     db.dispose()
@@ -413,8 +411,8 @@ def test_apps_do_not_share_state(tmp_path: Path) -> None:
     db_a = Database(f"sqlite:///{tmp_path}/a/t.db")
     db_b = Database(f"sqlite:///{tmp_path}/b/t.db")
     load(db_a, [paper("2401.00001")])
-    app_a = create_app(load_settings({}, data_dir=tmp_path / "a"), db_a)
-    app_b = create_app(load_settings({}, data_dir=tmp_path / "b"), db_b)
+    app_a = make_app(load_settings({}, data_dir=tmp_path / "a"), db_a)
+    app_b = make_app(load_settings({}, data_dir=tmp_path / "b"), db_b)
     with TestClient(app_a) as a, TestClient(app_b) as b:
         assert a.get("/healthz").json()["papers"] == 1
         assert b.get("/healthz").json()["papers"] == 0

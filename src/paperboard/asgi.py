@@ -9,11 +9,10 @@ from fastapi import FastAPI
 
 from paperboard.runtime import open_runtime
 from paperboard.web.app import create_app
-from paperboard.web.deps import warm_up_search
 
 
 def create_app_from_env() -> FastAPI:
     runtime = open_runtime()
-    app = create_app(runtime.settings, runtime.db, runtime.keyword_index)
-    warm_up_search(app)
+    app = create_app(runtime)
+    runtime.warm_up()
     return app

@@ -308,7 +308,15 @@ def feature(
     runtime = _runtime()
     fetcher = HttpFetcher()
     try:
-        report = feature_papers(runtime, fetcher, arxiv_ids, board_day, curator=by)
+        report = feature_papers(
+            runtime.db,
+            runtime.keyword_index,
+            fetcher,
+            arxiv_ids,
+            board_day,
+            arxiv_api_url=runtime.settings.arxiv_api_url,
+            curator=by,
+        )
     except (InvalidArxivId, FeatureError, SourceError, FetchError) as exc:
         raise _fail(str(exc)) from None
     finally:

@@ -1,6 +1,6 @@
 """``Community``: every community service wired to one database, clock, limits and keys.
 
-The web app builds one per process (web/auth.py ``get_community``), the CLI one per command;
+The composition root (runtime.py) builds one per process, for the web app and the CLI;
 tests build their own with cheap password hashing, a fixed clock or tight limits.
 """
 
@@ -70,11 +70,14 @@ class Community:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, db: Database, **options: Any) -> Community:
+    def from_settings(
+        cls, settings: Settings, db: Database, *, secret_key: bytes | None = None, **options: Any
+    ) -> Community:
+        """``secret_key`` defaults to the installation's (runtime.py passes the one it read)."""
         options.setdefault("submit_window", timedelta(days=settings.submit_window_days))
         return cls(
             db,
-            secret_key=signing_key(settings),
+            secret_key=secret_key if secret_key is not None else signing_key(settings),
             base_url=settings.base_url,
             arxiv_api_url=settings.arxiv_api_url,
             **options,

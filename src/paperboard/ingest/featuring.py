@@ -10,8 +10,9 @@ from paperboard.ingest import arxiv_api
 from paperboard.ingest.http import Fetcher
 from paperboard.ingest.loader import LoadReport
 from paperboard.ingest.service import ingest
-from paperboard.runtime import Runtime
+from paperboard.search.keyword import KeywordIndex
 from paperboard.storage import papers as paper_store
+from paperboard.storage.database import Database
 
 
 class FeatureError(ValueError):
@@ -19,21 +20,23 @@ class FeatureError(ValueError):
 
 
 def feature_papers(
-    runtime: Runtime,
+    db: Database,
+    keyword_index: KeywordIndex | None,
     fetcher: Fetcher,
     arxiv_ids: list[str],
     day: date,
     *,
+    arxiv_api_url: str,
     curator: str | None = None,
 ) -> LoadReport:
     """Feature ``arxiv_ids`` on ``day``; papers not yet stored are fetched from the arXiv API."""
     ids = list(dict.fromkeys(parse_arxiv_id(text).id for text in arxiv_ids))
-    with runtime.db.read() as connection:
+    with db.read() as connection:
         known = paper_store.ids_for(connection, ids)
     missing = [arxiv_id for arxiv_id in ids if arxiv_id not in known]
     fetched: list[PaperRecord] = []
     if missing:
-        items = arxiv_api.fetch(fetcher, base_url=runtime.settings.arxiv_api_url, id_list=missing)
+        items = arxiv_api.fetch(fetcher, base_url=arxiv_api_url, id_list=missing)
         fetched = [item for item in items if isinstance(item, PaperRecord)]
         not_found = set(missing) - {record.arxiv_id for record in fetched}
         if not_found:
@@ -50,4 +53,4 @@ def feature_papers(
         )
         for arxiv_id in ids
     ]
-    return ingest(runtime.db, [*fetched, *entries], keyword_index=runtime.keyword_index)
+    return ingest(db, [*fetched, *entries], keyword_index=keyword_index)

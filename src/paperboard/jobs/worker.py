@@ -18,8 +18,13 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from rich.table import Table
+
+from paperboard.ingest.http import HttpFetcher
+from paperboard.jobs.digests import Schedule as DigestSchedule
+from paperboard.jobs.digests import tick
+from paperboard.jobs.embed import backfill
 from paperboard.jobs.schedule import (
     DIGESTS,
     EMBED,
@@ -36,26 +41,22 @@ from paperboard.jobs.schedule import (
     every,
     next_digest_due,
 )
-from paperboard.runtime import Runtime
-
-if TYPE_CHECKING:
-    from rich.table import Table
-
-    from paperboard.jobs.digests import Schedule as DigestSchedule
-    from paperboard.mail.compose import MailConfig
-    from paperboard.mail.digest import TopicMatcher
-    from paperboard.mail.sender import MailSender
-    from paperboard.search.embedder import Embedder
-    from paperboard.search.vectors import VectorIndex
-    from paperboard.storage.database import Database
+from paperboard.jobs.sync import recent_sources, sync_source
+from paperboard.mail.compose import MailConfig
+from paperboard.mail.digest import TopicMatcher
+from paperboard.mail.sender import MailSender
+from paperboard.runtime import EmbeddingBackfill, Runtime
+from paperboard.search.embedder import Embedder
+from paperboard.search.keyword import sync as sync_index
+from paperboard.search.vectors import VectorIndex
+from paperboard.storage import embeddings as embedding_store
+from paperboard.storage import jobs as job_store
+from paperboard.storage.database import Database
 
 log = logging.getLogger(__name__)
 
 # While a worker runs, the keyword index also picks up papers ingested by other processes.
 INDEX_SYNC_INTERVAL_S = 60.0
-# The background embedding shares the machine with the web processes (PAPERBOARD_EMBEDDER_THREADS
-# overrides it).
-BACKGROUND_EMBED_THREADS = 1
 # Which recent source (jobs.sync.recent_sources) each sync job fetches.
 SYNC_SOURCES = {SYNC_HF: "hf-daily", SYNC_ARXIV: "arxiv"}
 
@@ -69,9 +70,6 @@ def sync_job(runtime: Runtime, name: str) -> Job:
     kind = SYNC_SOURCES[name]
 
     def run(_context: JobContext) -> None:
-        from paperboard.ingest.http import HttpFetcher
-        from paperboard.jobs.sync import recent_sources, sync_source
-
         (spec,) = [spec for spec in recent_sources(runtime) if spec.kind == kind]
         fetcher = HttpFetcher()
         try:
@@ -88,9 +86,6 @@ def embed_job(db: Database, embedder: Embedder, vector_index: VectorIndex | None
     Counting what is pending scans every paper, so a round first checks (by index look-ups)
     whether any paper changed since this process last found nothing to do.
     """
-    from paperboard.jobs.embed import backfill
-    from paperboard.storage import embeddings as embedding_store
-
     seen: dict[str, tuple[object, ...]] = {}
 
     def run(context: JobContext) -> None:
@@ -112,6 +107,10 @@ def embed_job(db: Database, embedder: Embedder, vector_index: VectorIndex | None
     return Job(EMBED, run, every(EMBED_INTERVAL_S))
 
 
+def embed_job_of(db: Database, services: EmbeddingBackfill) -> Job:
+    return embed_job(db, services.embedder, services.vector_index)
+
+
 def digest_job(
     db: Database,
     sender: MailSender,
@@ -128,7 +127,6 @@ def digest_job(
     lease were lost mid-run. ``clock`` is for tests: in production the outbox's leases follow
     the real time through a long run.
     """
-    from paperboard.jobs.digests import tick
 
     def run(_context: JobContext) -> None:
         now = clock() if clock is not None else None
@@ -144,39 +142,11 @@ def digest_job(
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def _open_embedder(runtime: Runtime) -> tuple[Embedder, VectorIndex] | None:
-    """The embedder and vector index, or None (with one warning) when the model is missing
-    or switched off: then this process only leaves the ``embed`` job to others."""
-    from paperboard.search.embedder import EmbedderError, load_embedder
-    from paperboard.search.vectors import open_vector_index
-
-    settings = runtime.settings
-    try:
-        embedder = load_embedder(
-            settings.embedder, threads=settings.embedder_threads or BACKGROUND_EMBED_THREADS
-        )
-    except EmbedderError as exc:
-        log.warning("semantic search is off: %s", exc)
-        return None
-    index = open_vector_index(runtime.db, settings.data_dir, embedder.name, embedder.dim)
-    return embedder, index
-
-
-def _open_sender(runtime: Runtime) -> MailSender | None:
-    from paperboard.mail.smtp import SmtpSender
-
-    if runtime.settings.smtp_url is None:
-        log.info("digests are off: PAPERBOARD_SMTP_URL is not set")
-        return None
-    return SmtpSender.from_url(runtime.settings.smtp_url.reveal())
-
-
 def start_index_upkeep(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
     """Keep this machine's keyword index (SQLite only) in step with the database."""
     index = runtime.keyword_index
     if index is None:
         return None
-    from paperboard.search.keyword import sync as sync_index
 
     def loop() -> None:
         while True:
@@ -195,27 +165,30 @@ def start_index_upkeep(runtime: Runtime, stop: threading.Event) -> threading.Thr
 def start_embedding(runtime: Runtime) -> None:
     """Run the ``embed`` job in the background (serve); a missing model only turns semantic
     search off, with one warning."""
-    opened = _open_embedder(runtime)
-    if opened is not None:
-        Scheduler(runtime.db, [embed_job(runtime.db, *opened)]).start()
+    backfill_services = runtime.embedding_backfill
+    if backfill_services is not None:
+        Scheduler(runtime.db, [embed_job_of(runtime.db, backfill_services)]).start()
 
 
 def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
     """Start the scheduled jobs in daemon threads; set the returned event to stop them."""
     stop = threading.Event()
     jobs = [sync_job(runtime, SYNC_HF), sync_job(runtime, SYNC_ARXIV)]
-    if embed and (opened := _open_embedder(runtime)) is not None:
-        jobs.append(embed_job(runtime.db, *opened))
-    if (sender := _open_sender(runtime)) is not None:
-        from paperboard.jobs.digests import Schedule
-        from paperboard.mail.compose import MailConfig
-        from paperboard.mail.semantic_topics import default_matcher
-
-        settings = runtime.settings
-        config, schedule = MailConfig.from_settings(settings), Schedule.from_settings(settings)
-        # Interests are matched by meaning with the search's embedder (loaded on first use).
-        matcher = default_matcher(settings.embedder)
-        jobs.append(digest_job(runtime.db, sender, config, schedule, matcher=matcher))
+    if embed and (backfill_services := runtime.embedding_backfill) is not None:
+        jobs.append(embed_job_of(runtime.db, backfill_services))
+    if runtime.mail_sender is None:
+        log.info("digests are off: PAPERBOARD_SMTP_URL is not set")
+    else:
+        schedule = DigestSchedule.from_settings(runtime.settings)
+        jobs.append(
+            digest_job(
+                runtime.db,
+                runtime.mail_sender,
+                runtime.mail_config,
+                schedule,
+                matcher=runtime.topic_matcher,
+            )
+        )
     start_index_upkeep(runtime, stop)
     scheduler = Scheduler(runtime.db, jobs, stop=stop)
     scheduler.start()
@@ -228,10 +201,6 @@ def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
 
 def jobs_table(db: Database, now: datetime) -> Table:
     """The ``jobs`` table as ``paperboard jobs`` prints it (times in UTC)."""
-    from rich.table import Table
-
-    from paperboard.storage import jobs as job_store
-
     with db.read() as connection:
         rows = job_store.list_jobs(connection)
     table = Table(title=f"paperboard jobs at {_when(now)} UTC")

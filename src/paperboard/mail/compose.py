@@ -6,6 +6,7 @@ signed links (tokens.py) and the list headers a digest needs (RFC 2369, RFC 8058
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -52,11 +53,12 @@ class MailConfig:
         return address_domain(self.envelope_from)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> MailConfig:
+    def from_settings(cls, settings: Settings, *, key: bytes | None = None) -> MailConfig:
+        """``key`` defaults to the installation's (runtime.py passes the one it read)."""
         return cls(
             base_url=settings.base_url,
             from_header=default_mail_from(settings),
-            signing_key=signing_key(settings),
+            signing_key=key if key is not None else signing_key(settings),
         )
 
 
@@ -210,6 +212,20 @@ class Composer:
             text=rendered.text,
             html=rendered.html,
             local_id=f"reminder.{subscriber_id}.{int(now.timestamp())}",
+            now=now,
+            headers=[AUTO_SUBMITTED],
+        )
+
+    def password_reset(
+        self, *, email: str, username: str, link: str, now: datetime
+    ) -> OutgoingMessage:
+        rendered = self.renderer.password_reset(username=username, link=link)
+        return self._message(
+            to=email,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            local_id=f"reset.{secrets.token_hex(8)}",
             now=now,
             headers=[AUTO_SUBMITTED],
         )

@@ -266,3 +266,12 @@ class MailRenderer:
         return Rendered(
             subject, self._render("reminder.html", context), self._render("reminder.txt", context)
         )
+
+    # --- account mails ---------------------------------------------------------------------
+
+    def password_reset(self, *, username: str, link: str) -> Rendered:
+        subject = f"Reset your {self.site_name} password"
+        context = {"subject": subject, "username": username, "reset_url": link}
+        return Rendered(
+            subject, self._render("reset.html", context), self._render("reset.txt", context)
+        )

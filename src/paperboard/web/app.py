@@ -1,4 +1,9 @@
-"""The application factory. Everything a request needs hangs off ``app.state``; no globals."""
+"""The application factory: a FastAPI app over a ``Runtime`` (the composition root).
+
+``app.state`` holds the runtime and what the web layer builds once per app (templates, the
+response cache, the subscription pages' service, the metrics registry); no globals, and no
+request builds a service.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
-from paperboard.config import Settings
-from paperboard.search.keyword import KeywordIndex
+from paperboard.runtime import Runtime
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 from paperboard.web import (
@@ -28,8 +32,10 @@ from paperboard.web import (
     search_page,
     subscriptions,
 )
-from paperboard.web.deps import get_db
+from paperboard.web.deps import get_db, runtime_of
+from paperboard.web.response_cache import ResponseCache, database_version
 from paperboard.web.security import install_security_headers
+from paperboard.web.subscriptions import subscription_service
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
 log = logging.getLogger(__name__)
@@ -42,22 +48,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     The database is not closed here: whoever created it and passed it to ``create_app`` owns it.
     """
     # Sync handlers run in anyio's default thread pool, per event loop (40 threads unless set).
-    to_thread.current_default_thread_limiter().total_tokens = app.state.settings.web_threads
+    to_thread.current_default_thread_limiter().total_tokens = runtime_of(app).settings.web_threads
     yield
 
 
-def create_app(
-    settings: Settings, db: Database, keyword_index: KeywordIndex | None = None
-) -> FastAPI:
+def create_app(runtime: Runtime) -> FastAPI:
+    settings = runtime.settings
     app = FastAPI(
         title=SITE_NAME,
         summary="Daily research papers: boards, paper pages and a Hugging Face-compatible API.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.db = db
-    app.state.keyword_index = keyword_index
+    app.state.runtime = runtime
     app.state.templates = create_templates(settings)
+    app.state.response_cache = ResponseCache(database_version(runtime.db))
+    app.state.subscription_service = subscription_service(runtime)
     errors.install(app)
     # Sessions, CSRF, the 413 body limit and the community error pages (web/auth.py).
     auth.install(app)

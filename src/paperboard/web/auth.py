@@ -22,7 +22,7 @@ import logging
 import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
@@ -40,9 +40,9 @@ from paperboard.community.errors import (
     NotSignedIn,
     RateLimited,
 )
-from paperboard.community.mailer import MailSenderResetMailer
 from paperboard.community.service import Community
 from paperboard.storage.users import User
+from paperboard.web.deps import get_community, runtime_of
 from paperboard.web.errors import PageError, error_response
 from paperboard.web.templating import render
 
@@ -60,43 +60,6 @@ router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
 
 # --- the community service of an app -----------------------------------------------------------
-
-
-def community_of(app: Any) -> Community:
-    """The app's :class:`Community`, built on first use (tests may set
-    ``app.state.community`` to one of their own before the first request)."""
-    state = app.state
-    community: Community | None = getattr(state, "community", None)
-    if community is None:
-        settings = state.settings
-        community = Community.from_settings(
-            settings,
-            state.db,
-            keyword_index=getattr(state, "keyword_index", None),
-            mailer=_reset_mailer(state, settings),
-        )
-        state.community = community
-    return community
-
-
-def _reset_mailer(state: Any, settings: Any) -> MailSenderResetMailer | None:
-    """Reset links go by email when the app has a mail sender (the digest work's
-    ``app.state.mail_sender``, or SMTP from PAPERBOARD_SMTP_URL); else only the CLI prints
-    them (``paperboard user reset-link``)."""
-    sender = getattr(state, "mail_sender", None)
-    if sender is None and settings.smtp_url is not None:
-        from paperboard.mail.smtp import SmtpSender
-
-        sender = state.mail_sender = SmtpSender.from_url(settings.smtp_url.reveal())
-    if sender is None:
-        return None
-    from paperboard.mail.compose import default_mail_from
-
-    return MailSenderResetMailer(sender, default_mail_from(settings))
-
-
-def get_community(request: Request) -> Community:
-    return community_of(request.app)
 
 
 CommunityDep = Annotated[Community, Depends(get_community)]
@@ -244,7 +207,7 @@ class CommunityMiddleware:
         path = scope["path"]
         if scope.get("query_string"):
             path += "?" + scope["query_string"].decode("latin-1")
-        community = community_of(scope["app"])
+        community = runtime_of(scope["app"]).community
         viewer = Viewer(community=community, csrf_cookie=cookies.get(CSRF_COOKIE), path=path)
         return viewer, cookies.get(SESSION_COOKIE)
 
@@ -260,7 +223,7 @@ class CommunityMiddleware:
 
     def _with_cookies(self, scope: Scope, viewer: Viewer, message: Message) -> Message:
         headers = list(message.get("headers", []))
-        secure = _secure(scope, scope["app"].state.settings.base_url)
+        secure = _secure(scope, runtime_of(scope["app"]).settings.base_url)
         if viewer.new_csrf_cookie:
             value = viewer.new_csrf_cookie
             headers.append(
@@ -327,7 +290,7 @@ def install(app: FastAPI) -> None:
 
 
 def _allowed_origins(request: Request) -> set[str]:
-    base = urlsplit(request.app.state.settings.base_url)
+    base = urlsplit(runtime_of(request.app).settings.base_url)
     own = f"{request.url.scheme}://{request.headers.get('host', '')}"
     return {own, f"{base.scheme}://{base.netloc}"}
 
@@ -398,7 +361,7 @@ def _redirect(path: str) -> RedirectResponse:
 
 
 def _set_session(response: Response, request: Request, token: str) -> None:
-    secure = _secure(request.scope, request.app.state.settings.base_url)
+    secure = _secure(request.scope, runtime_of(request.app).settings.base_url)
     response.headers.append(
         "set-cookie",
         _cookie(SESSION_COOKIE, token, max_age=SESSION_MAX_AGE_S, secure=secure).decode(),
@@ -406,7 +369,7 @@ def _set_session(response: Response, request: Request, token: str) -> None:
 
 
 def _clear_session(response: Response, request: Request) -> None:
-    secure = _secure(request.scope, request.app.state.settings.base_url)
+    secure = _secure(request.scope, runtime_of(request.app).settings.base_url)
     cookie = _cookie(SESSION_COOKIE, "", max_age=None, secure=secure, expire=True)
     response.headers.append("set-cookie", cookie.decode())
 

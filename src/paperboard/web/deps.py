@@ -1,67 +1,50 @@
-"""Request dependencies: what handlers get from the app that created them (no module globals)."""
+"""Request dependencies: typed access to what the composition root built (runtime.py).
+
+``create_app`` keeps the process's ``Runtime`` on ``app.state.runtime``; handlers take the
+services they need through these functions (FastAPI ``Depends``), never from a global and
+never by building one.
+"""
 
 from __future__ import annotations
 
-import logging
-import threading
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 
+from paperboard.community.service import Community
 from paperboard.config import Settings
+from paperboard.runtime import Runtime
 from paperboard.search.keyword import KeywordIndex
-from paperboard.search.service import SearchService, open_search_service
+from paperboard.search.service import SearchService
 from paperboard.storage.database import Database
 
-log = logging.getLogger(__name__)
 
-_search_service_lock = threading.Lock()
+def runtime_of(app: Any) -> Runtime:
+    runtime: Runtime = app.state.runtime
+    return runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request.app)
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.db
+    return runtime_of(request.app).db
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
+    return runtime_of(request.app).settings
 
 
 def get_keyword_index(request: Request) -> KeywordIndex | None:
-    return request.app.state.keyword_index
+    return runtime_of(request.app).keyword_index
 
 
 def get_search_service(request: Request) -> SearchService:
-    """The app's hybrid search, opened on first use (loading the model takes a moment)."""
-    return search_service_of(request.app.state)
+    """The process's hybrid search (its model loads in the background as the process starts:
+    a request that comes first waits for it)."""
+    return runtime_of(request.app).search
 
 
-def search_service_of(state: Any) -> SearchService:
-    """``app.state``'s search service, opened once (concurrent callers wait for it)."""
-    service = getattr(state, "search_service", None)
-    if service is None:
-        with _search_service_lock:
-            service = getattr(state, "search_service", None)
-            if service is None:
-                settings = state.settings
-                service = open_search_service(
-                    state.db, state.keyword_index, settings.data_dir, spec=settings.embedder
-                )
-                state.search_service = service
-    return service
-
-
-def warm_up_search(app: FastAPI) -> threading.Thread:
-    """Open the search service in the background as a server process starts. Opened on the
-    first request instead, every request needing it (search, paper pages' similar papers)
-    queued behind the model load: 33 of the first paper-page requests of a wrk run on
-    PostgreSQL timed out (bench/pg_load.py)."""
-
-    def run() -> None:
-        try:
-            search_service_of(app.state)
-        except Exception:  # the first request that needs it tries again and reports
-            log.exception("opening the search service in the background failed")
-
-    thread = threading.Thread(target=run, name="paperboard-search-warm-up", daemon=True)
-    thread.start()
-    return thread
+def get_community(request: Request) -> Community:
+    return runtime_of(request.app).community

@@ -121,7 +121,7 @@ class DatabaseCollector:
     same values, and nothing is cached that could go stale)."""
 
     def __init__(self, state: Any) -> None:
-        self.state = state  # app.state: the database is read from it when scraped
+        self.state = state  # app.state: the runtime's database is read when scraped
 
     def describe(self) -> Iterator[Metric]:
         # Names only (the values are ignored): the registry checks them for clashes when the
@@ -132,7 +132,7 @@ class DatabaseCollector:
         started = time.perf_counter()
         gauges: DatabaseGauges | None
         try:
-            with self.state.db.read() as connection:
+            with self.state.runtime.db.read() as connection:
                 gauges = read_gauges(connection)
         except SQLAlchemyError:
             log.exception("metrics: database unavailable")
@@ -250,7 +250,7 @@ def metrics_response(request: Request) -> Response:
 
 def install(app: FastAPI) -> None:
     """The middleware, the collectors and ``GET /metrics`` (left out of the OpenAPI schema).
-    Call once in ``create_app``, after ``app.state.db`` is set."""
+    Call once in ``create_app``, after ``app.state.runtime`` is set."""
     registry = CollectorRegistry()
     metrics = RequestMetrics(registry)
     registry.register(DatabaseCollector(app.state))

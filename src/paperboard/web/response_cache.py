@@ -269,15 +269,7 @@ def database_version(db: Database) -> Callable[[], Hashable]:
 
 
 def get_response_cache(request: Request) -> ResponseCache:
-    """The app's cache, created on first use (so ``create_app`` needs no change for it).
-
-    Tests may set ``app.state.response_cache`` to a ``ResponseCache`` of their own (``ttl=0``
-    disables caching).
-    """
-    state = request.app.state
-    cache: ResponseCache | None = getattr(state, "response_cache", None)
-    if cache is None:
-        # Two first requests racing may each create one; the last assignment wins. Harmless.
-        cache = ResponseCache(database_version(request.app.state.db))
-        state.response_cache = cache
+    """The app's cache, built once by ``create_app`` (tests may replace
+    ``app.state.response_cache`` with one of their own: ``ttl=0`` disables caching)."""
+    cache: ResponseCache = request.app.state.response_cache
     return cache

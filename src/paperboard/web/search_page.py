@@ -18,7 +18,7 @@ from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.search.highlight import Highlight
 from paperboard.search.service import SORTS, SearchRequest
 from paperboard.storage import listing
-from paperboard.web.deps import get_search_service
+from paperboard.web.deps import get_db, get_search_service
 from paperboard.web.errors import PageError
 from paperboard.web.templating import render
 
@@ -79,7 +79,7 @@ def search_page(
         named = parse_arxiv_id(query) if query else None
     except InvalidArxivId:
         named = None
-    db = request.app.state.db
+    db = get_db(request)
     if named is not None:
         with db.read() as connection:
             if listing.by_arxiv_id(connection, named.id) is not None:
@@ -146,7 +146,7 @@ def similar_papers(
         canonical = parse_arxiv_id(arxiv_id).id
     except InvalidArxivId:
         return Response(b'{"error":"not an arXiv id"}', 404, media_type="application/json")
-    db = request.app.state.db
+    db = get_db(request)
     with db.read() as connection:
         found = listing.by_arxiv_id(connection, canonical)
     if found is None:

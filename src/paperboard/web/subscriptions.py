@@ -27,15 +27,14 @@ from paperboard.domain.topics import (
     parse_topics,
     topics_from_terms,
 )
-from paperboard.mail.compose import MailConfig
-from paperboard.mail.sender import DeliveryError, MailSender, PermanentFailure
+from paperboard.mail.sender import DeliveryError, PermanentFailure
 from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
 from paperboard.mail.tokens import InvalidToken, Purpose
-from paperboard.storage.database import Database
+from paperboard.runtime import Runtime
 from paperboard.storage.subscriptions import Subscriber
 from paperboard.storage.users import User
 from paperboard.web.auth import Csrf, SignedIn
-from paperboard.web.deps import get_db, get_settings
+from paperboard.web.deps import get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.templating import render
 
@@ -58,38 +57,21 @@ STATUS_LABELS = {
 Token = Annotated[str, Query(min_length=1, max_length=MAX_TOKEN_CHARS)]
 
 
-def _sender(request: Request, settings: Settings) -> MailSender | None:
-    """The app's mail sender: ``app.state.mail_sender`` if set (tests), else SMTP from the
-    settings (None when ``PAPERBOARD_SMTP_URL`` is unset)."""
-    state = request.app.state
-    sender = getattr(state, "mail_sender", None)
-    if sender is None and settings.smtp_url is not None:
-        from paperboard.mail.smtp import SmtpSender
-
-        sender = state.mail_sender = SmtpSender.from_url(settings.smtp_url.reveal())
-    return sender
-
-
 @dataclass
 class _Service:
     subscriptions: Subscriptions
     available: bool  # a sender is configured
 
 
-def get_service(
-    request: Request,
-    db: Annotated[Database, Depends(get_db)],
-    settings: Annotated[Settings, Depends(get_settings)],
-) -> _Service:
-    """Built on the first request and kept on ``app.state`` (templates compile once)."""
-    state = request.app.state
-    service: _Service | None = getattr(state, "subscription_service", None)
-    if service is None:
-        sender = _sender(request, settings)
-        subscriptions = Subscriptions(
-            db, MailConfig.from_settings(settings), sender or _Unavailable()
-        )
-        service = state.subscription_service = _Service(subscriptions, sender is not None)
+def subscription_service(runtime: Runtime) -> _Service:
+    """Built once by ``create_app`` (its templates compile once)."""
+    sender = runtime.mail_sender
+    subscriptions = Subscriptions(runtime.db, runtime.mail_config, sender or _Unavailable())
+    return _Service(subscriptions, sender is not None)
+
+
+def get_service(request: Request) -> _Service:
+    service: _Service = request.app.state.subscription_service
     return service
 
 
