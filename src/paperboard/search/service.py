@@ -22,9 +22,11 @@ import numpy as np
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.search.embedder import Embedder, EmbedderError, load_embedder
-from paperboard.search.highlight import Highlight, Highlighter
+from paperboard.search.highlight import Highlighter
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_category, parse_query
+from paperboard.search.results import MAX_LIMIT, SearchHit
+from paperboard.search.similar import similar
 from paperboard.search.vectors import (
     HnswFileIndex,
     VectorIndex,
@@ -37,7 +39,6 @@ from paperboard.storage.search import Candidate, Filters
 
 log = logging.getLogger(__name__)
 
-MAX_LIMIT = 120
 MAX_RESULTS = 1000  # deepest result reachable by paging
 # Reciprocal-rank fusion: score = sum over engines of weight / (RRF_K + rank). k=60 is the
 # value of the original paper (Cormack et al. 2009) and of Papers with Code's successor;
@@ -97,18 +98,6 @@ class SearchRequest:
     page: int = 1  # from 1
     per_page: int = 20
     mode: Mode = "hybrid"
-
-
-@dataclass
-class SearchHit:
-    paper: PaperRecord
-    paper_id: int
-    score: float  # fused score (relevance order); cosine similarity for similar papers
-    keyword_rank: int | None = None  # 1-based, None when that engine did not find it
-    semantic_rank: int | None = None
-    semantic_similarity: float | None = None
-    exact_id: bool = False  # the query named this paper's arXiv id
-    highlight: Highlight = field(default_factory=Highlight)
 
 
 @dataclass
@@ -375,8 +364,6 @@ class SearchService:
 
     # --- similar papers -------------------------------------------------------------------
     def similar(self, paper_id: int, limit: int = 10) -> list[SearchHit]:
-        from paperboard.search.similar import similar
-
         return similar(self.db, paper_id, limit, vector_index=self.vector_index)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paperboard.search.service import MAX_LIMIT, SearchHit
+from paperboard.search.results import MAX_LIMIT, SearchHit
 from paperboard.search.vectors import VectorIndex
 from paperboard.storage import embeddings as embedding_store
 from paperboard.storage import search as search_store
