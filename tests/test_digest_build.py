@@ -251,9 +251,10 @@ def test_not_an_address(typed: str) -> None:
 
 
 def test_flatten_and_cut() -> None:
+    # The pages' plain text: accents and math symbols resolved, on one line.
     assert (
-        flatten("Sch\\\"odinger's $\\alpha$-\n  stable   laws")
-        == "Schödinger's \\alpha- stable laws"
+        flatten("Sch\\\"odinger's $\\alpha$-\n  stable   laws, $x^2$ in 40\\%")
+        == "Schödinger's α- stable laws, x² in 40%"
     )
     assert cut("short", 10) == "short"
     long = "word " * 100

@@ -19,7 +19,7 @@ import re
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email import policy
 from html.parser import HTMLParser
@@ -737,3 +737,43 @@ def test_the_same_forms_accept_ordinary_input(hostile: HostileSite) -> None:
     assert fresh.sign_up("grace").status_code == 303
     submitted = hostile.site.visitor().http.post("/subscribe", data={"email": "g@example.org"})
     assert submitted.status_code == 200
+
+
+# --- TeX that nests without end (issue 14, finding 1) ------------------------------------------
+
+# A title from a Hugging Face daily-papers file, and an abstract under arXiv's length limit, that
+# each nest deeper than any renderer should follow: they once gave RecursionError (a 500) on
+# their paper page and on every board that listed them.
+DEEP_TITLE = "$" + "^{" * 2000 + "x" + "}" * 2000 + "$"
+DEEP_ABSTRACT = "Towers of exponents grow fast: $x" + "^{" * 260 + "y" + "}" * 260 + "$ indeed."
+
+
+def test_tex_nested_without_end_is_shown_as_written_on_every_page(hostile: HostileSite) -> None:
+    site = hostile.site
+    assert len(DEEP_ABSTRACT) < 1920  # arXiv's own limit for an abstract
+    site.add(
+        replace(paper("2401.00077"), title=DEEP_TITLE, published_at=NOW - timedelta(hours=2)),
+        featured("2401.00077", TODAY, upvotes=5),
+        replace(paper("2401.00078", title="Deep abstract"), abstract=DEEP_ABSTRACT),
+        featured("2401.00078", TODAY, upvotes=4),
+    )
+    visitor = site.visitor()
+    week = TODAY.isocalendar()
+    boards = (
+        "/",
+        "/papers/trending",
+        "/papers/new",
+        f"/papers/date/{TODAY.isoformat()}",
+        f"/papers/week/{week.year}-W{week.week:02d}",
+        f"/papers/month/{TODAY:%Y-%m}",
+    )
+    for path in boards:
+        response = visitor.get(path)
+        assert response.status_code == 200, path
+        assert "^{^{^{" in response.text, path  # past the nesting limit: the source, escaped
+    title_page = visitor.get("/papers/2401.00077")
+    assert title_page.status_code == 200
+    assert_inert(title_page.text, "title page", "^{" * 2000 + "x")
+    abstract_page = visitor.get("/papers/2401.00078")
+    assert abstract_page.status_code == 200
+    assert_inert(abstract_page.text, "abstract page", "Towers of exponents", "^{" * 260 + "y")

@@ -25,7 +25,6 @@ from paperboard.web.format import (
     doi_url,
     excerpt,
     format_date,
-    reflow,
     safe_url,
     url_label,
 )
@@ -440,31 +439,6 @@ TODAY = date(2026, 3, 15)
 )
 def test_format_date(value: date | datetime | None, expected: str) -> None:
     assert format_date(value, TODAY) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("", []),
-        (None, []),
-        ("One line.", ["One line."]),
-        ("wrapped at\neighty columns\nby arXiv.", ["wrapped at eighty columns by arXiv."]),
-        # arXiv starts a paragraph with an indented line.
-        (
-            "First para\nends.\n  Second para\ncontinues.",
-            ["First para ends.", "Second para continues."],
-        ),
-        # Blank lines separate paragraphs too, however many.
-        ("One.\n\nTwo.\n\n\n\nThree.", ["One.", "Two.", "Three."]),
-        # Leading indentation, trailing space, Windows line ends and runs of spaces.
-        ("  Indented start\r\nof  text.  \n", ["Indented start of text."]),
-        # A line-final hyphen is usually a suspended compound: keep the space.
-        ("open-\nand closed-source models", ["open- and closed-source models"]),
-        ("TeX stays as is: $O(n\n\\log n)$.", ["TeX stays as is: $O(n \\log n)$."]),
-    ],
-)
-def test_reflow(text: str | None, expected: list[str]) -> None:
-    assert reflow(text) == expected
 
 
 @pytest.mark.parametrize(

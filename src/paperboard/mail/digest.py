@@ -25,7 +25,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from paperboard.domain.periods import Period, period_containing
-from paperboard.domain.tex import detex_accents
+from paperboard.domain.tex import tex_plain
 from paperboard.domain.topics import Topics
 from paperboard.storage.board import BoardEntry
 
@@ -45,7 +45,6 @@ FREQUENCIES = (DAILY, WEEKLY)
 PERIOD_KIND = {DAILY: "day", WEEKLY: "week"}
 
 _SPACES = re.compile(r"\s+")
-_MATH = re.compile(r"\$+")
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORDS = frozenset(
     re.split(
@@ -61,7 +60,7 @@ class DigestPaper:
     arxiv_id: str
     title: str
     authors: tuple[str, ...]
-    abstract: str  # flattened to one line (TeX accents resolved, $ signs dropped)
+    abstract: str  # flattened to one line of plain text (TeX read as pages read it)
     categories: tuple[str, ...]
     upvotes: int
     num_comments: int
@@ -81,8 +80,8 @@ class DigestPaper:
 
 
 def flatten(text: str) -> str:
-    """Mail shows TeX sources as plain text: accents resolved, math dollars dropped."""
-    return _SPACES.sub(" ", _MATH.sub("", detex_accents(text))).strip()
+    """Mail shows TeX sources as the pages' plain text (``tex_plain``), on one line."""
+    return _SPACES.sub(" ", tex_plain(text)).strip()
 
 
 def cut(text: str, limit: int) -> str:

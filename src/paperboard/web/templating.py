@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from paperboard.config import Settings
+from paperboard.domain.tex import tex_plain
 from paperboard.web import format as fmt
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -58,7 +59,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
         doi_url=fmt.doi_url,
         tex=fmt.render_tex,
         tex_excerpt=fmt.tex_excerpt,
-        tex_plain=fmt.tex_plain,
+        tex_plain=tex_plain,
         highlight=fmt.highlight_spans,
         hours=fmt.format_hours,
         score=fmt.format_score,
