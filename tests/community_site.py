@@ -142,6 +142,18 @@ def build_site(
     return Site(settings, db, app, app.state.runtime.community, clock)
 
 
+@contextmanager
+def open_site(database_url: str, data_dir: Path) -> Iterator[Site]:
+    """A site on its own database connection, closed afterwards."""
+    db = Database(database_url)
+    built = build_site(db, data_dir)
+    try:
+        yield built
+    finally:
+        built.close()
+        db.dispose()
+
+
 class Visitor:
     """One browser: cookies persist between requests; forms carry the page's CSRF token."""
 

@@ -1,4 +1,6 @@
-"""Accounts: sign-up, sign-in, sessions and their cookies, CSRF, password reset, roles, CLI."""
+"""Accounts: sign-up, sign-in, sessions and their cookies, CSRF, password reset, roles.
+
+The operators' commands (``paperboard user``) are in tests/cli/test_users.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
 from paperboard.community.accounts import Client
 from paperboard.community.errors import InvalidInput, LoginFailed
@@ -16,18 +17,16 @@ from paperboard.community.passwords import Passwords
 from paperboard.mail.sender import InMemorySender
 from paperboard.storage.database import Database
 from paperboard.storage.schema import sessions, users
-from tests.community_site import PASSWORD, Site, build_site, iter_cookies
+from tests.command_line import run
+from tests.community_site import PASSWORD, Site, build_site, iter_cookies, open_site
 
 CLIENT = Client("192.0.2.1")
 
 
 @pytest.fixture
 def site(tmp_path: Path, sqlite_url: str) -> Iterator[Site]:
-    db = Database(sqlite_url)
-    built = build_site(db, tmp_path / "data")
-    yield built
-    built.close()
-    db.dispose()
+    with open_site(sqlite_url, tmp_path / "data") as built:
+        yield built
 
 
 def _cookie(response, name: str) -> str:  # type: ignore[no-untyped-def]
@@ -330,62 +329,18 @@ def test_change_password_and_settings(site: Site) -> None:
     assert visitor.log_in("ada", "long enough").status_code == 303
 
 
-def _cli(data_dir: Path, database_url: str, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
-    import typer
-
-    from paperboard.cli_users import token_app, user_app
-
-    app = typer.Typer()
-    app.add_typer(user_app, name="user")
-    app.add_typer(token_app, name="token")
-    env = {"PAPERBOARD_DATA_DIR": str(data_dir), "PAPERBOARD_DATABASE_URL": database_url}
-    return CliRunner().invoke(app, list(args), input=input, env=env)
-
-
-def test_cli_creates_users_and_prints_reset_links(site: Site, sqlite_url: str) -> None:
-    data = site.settings.data_dir
-    created = _cli(
-        data,
-        sqlite_url,
-        "user",
-        "create",
-        "root",
-        "--email",
-        "root@example.org",
-        "--password-stdin",
-        "--role",
-        "admin",
-        input="a long passphrase\n",
-    )
-    assert created.exit_code == 0, created.output
-    assert "created admin root" in created.output
-    root = site.community.accounts.log_in("root", "a long passphrase", client=CLIENT)
-    assert root.role == "admin" and root.is_curator
-    again = _cli(
-        data, sqlite_url, "user", "create", "ROOT", "--email", "x@example.org",
-        "--password-stdin", input="a long passphrase\n",
-    )  # fmt: skip
-    assert again.exit_code == 2 and "username is taken" in again.output
-    link = _cli(data, sqlite_url, "user", "reset-link", "root")
-    assert link.exit_code == 0
-    token = link.stdout.strip().partition("token=")[2]
-    # The CLI signs with the same key as the web app (the data dir's key file).
-    assert site.community.accounts.check_reset_token(token).username == "root"
-    assert _cli(data, sqlite_url, "user", "reset-link", "nobody").exit_code == 2
-    role = _cli(data, sqlite_url, "user", "role", "root", "curator")
-    assert role.exit_code == 0 and "root is now curator" in role.output
-
-
 def test_disabled_accounts_cannot_act(site: Site, sqlite_url: str) -> None:
     visitor = site.signed_in("spammer")
     _, token = site.community.tokens.create_for("spammer")
-    disabled = _cli(site.settings.data_dir, sqlite_url, "user", "disable", "spammer")
+    disabled = run(site.settings.data_dir, "user", "disable", "spammer", database_url=sqlite_url)
     assert disabled.exit_code == 0 and "spammer is disabled" in disabled.output
     assert visitor.get("/account", follow_redirects=False).status_code == 303
     assert site.community.tokens.authenticate(token) is None
     with pytest.raises(LoginFailed):
         site.community.accounts.log_in("spammer", PASSWORD, client=CLIENT)
     assert site.visitor().get("/u/spammer").status_code == 404
-    enabled = _cli(site.settings.data_dir, sqlite_url, "user", "disable", "spammer", "--enable")
+    enabled = run(
+        site.settings.data_dir, "user", "disable", "spammer", "--enable", database_url=sqlite_url
+    )
     assert enabled.exit_code == 0
     assert site.community.accounts.log_in("spammer", PASSWORD, client=CLIENT).is_active

@@ -3,11 +3,9 @@ restored the documented way (copy the file, ``paperboard index rebuild``) and se
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +18,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from typer.testing import CliRunner, Result
 
-from paperboard.cli import app as cli_app
 from paperboard.config import load_settings
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.domain.topics import Topics
@@ -46,10 +42,8 @@ from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata
 from paperboard.storage.schema import papers as papers_table
 from tests.app_factory import make_app
+from tests.command_line import COMMAND, environment, run
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = PROJECT_ROOT / ".venv" / "bin" / "paperboard"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "paperboard.cli"]
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 DAY = date(2026, 11, 20)
 MODEL = "test-model"
@@ -150,22 +144,6 @@ def table_counts(db: Database) -> dict[str, int]:
         }
 
 
-# --- the command line ---------------------------------------------------------------------------
-
-
-def cli_env(data_dir: Path, **settings: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PAPERBOARD_")}
-    env["PAPERBOARD_DATA_DIR"] = str(data_dir)
-    env.update({f"PAPERBOARD_{key.upper()}": value for key, value in settings.items()})
-    return env
-
-
-def run_cli(data_dir: Path, *args: str, **settings: str) -> Result:
-    env: dict[str, str | None] = {key: None for key in os.environ if key.startswith("PAPERBOARD_")}
-    env.update(cli_env(data_dir, **settings))
-    return CliRunner().invoke(cli_app, list(args), env=env)
-
-
 @dataclass
 class Writer:
     """Another writer, as ``serve`` would be: each transaction adds a subscriber and records
@@ -248,7 +226,7 @@ def test_backup_while_writing_is_consistent_and_restores(data_dir: Path, tmp_pat
         before = writer.written
         done = subprocess.run(
             [*COMMAND, "backup", str(backups)],
-            env=cli_env(data_dir),
+            env=environment(data_dir),
             capture_output=True,
             text=True,
             timeout=120,
@@ -268,7 +246,7 @@ def test_backup_while_writing_is_consistent_and_restores(data_dir: Path, tmp_pat
     fresh = tmp_path / "restored"
     fresh.mkdir()
     shutil.copyfile(made, fresh / "paperboard.db")
-    rebuilt = run_cli(fresh, "index", "rebuild")
+    rebuilt = run(fresh, "index", "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
     assert "indexed 60 papers" in rebuilt.output
     restored = Database(f"sqlite:///{fresh / 'paperboard.db'}")
@@ -300,18 +278,18 @@ def test_backup_refuses_bad_destinations_and_changes_nothing(
 ) -> None:
     existing = tmp_path / "existing.db"
     existing.write_bytes(b"keep me")
-    refused = run_cli(data_dir, "backup", str(existing))
+    refused = run(data_dir, "backup", str(existing))
     assert refused.exit_code == 2
     assert "exists; pass --force" in refused.output
     assert existing.read_bytes() == b"keep me"
-    missing = run_cli(data_dir, "backup", str(tmp_path / "no" / "such" / "folder" / "x.db"))
+    missing = run(data_dir, "backup", str(tmp_path / "no" / "such" / "folder" / "x.db"))
     assert missing.exit_code == 2
     assert "does not exist" in missing.output
     assert not (tmp_path / "no").exists()
-    itself = run_cli(data_dir, "backup", str(data_dir / "paperboard.db"), "--force")
+    itself = run(data_dir, "backup", str(data_dir / "paperboard.db"), "--force")
     assert itself.exit_code == 2
     assert "is the database itself" in itself.output
-    replaced = run_cli(data_dir, "backup", str(existing), "--force")
+    replaced = run(data_dir, "backup", str(existing), "--force")
     assert replaced.exit_code == 0, replaced.output
     with closing(sqlite3.connect(existing)) as copy:
         assert copy.execute("SELECT count(*) FROM papers").fetchone()[0] == 60
@@ -322,7 +300,7 @@ def test_backup_refuses_bad_destinations_and_changes_nothing(
 def test_backup_without_a_database_creates_none(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_cli(empty, "backup", str(tmp_path / "copy.db"))
+    result = run(empty, "backup", str(tmp_path / "copy.db"))
     assert result.exit_code == 2
     assert "no database at" in result.output
     assert list(empty.iterdir()) == []
@@ -335,7 +313,7 @@ def test_backup_without_a_database_creates_none(tmp_path: Path) -> None:
 
 def test_backup_on_postgresql_prints_the_pg_dump_command(tmp_path: Path) -> None:
     url = "postgresql://pb:s3cret@db.example.org:5433/papers?sslmode=require"
-    result = run_cli(tmp_path, "backup", "/srv/backups/pb.dump", database_url=url)
+    result = run(tmp_path, "backup", "/srv/backups/pb.dump", database_url=url)
     assert result.exit_code == 2
     assert "pg_dump" in result.output and "pg_restore" in result.output
     assert (

@@ -21,10 +21,10 @@ import pytest
 import tantivy
 from sqlalchemy import select, text, update
 
-from paperboard.check import CheckContext, CheckReport, process_is_gone, run_checks
 from paperboard.jobs.embed import backfill
 from paperboard.mail.delivery import DigestRun
 from paperboard.mail.sender import InMemorySender
+from paperboard.ops.check import CheckContext, CheckReport, process_is_gone, run_checks
 from paperboard.search import keyword
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.vectors import HnswFileIndex, index_path, open_vector_index
@@ -34,9 +34,9 @@ from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 from paperboard.storage.embeddings import StoredVector
 from paperboard.storage.schema import digest_outbox, embeddings, papers
+from tests.command_line import pb
 from tests.digest_helpers import DAY, add_subscribers, load_board, mail_config
 from tests.search_corpus import EMBEDDER
-from tests.test_cli import pb
 
 MODEL = EMBEDDER.name  # "hashing": no model files, deterministic vectors
 

@@ -21,12 +21,12 @@ from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata, subscribers
 from paperboard.storage.schema import papers as papers_table
 from tests.app_factory import make_app
+from tests.command_line import run
 from tests.test_backup import (
     MODEL,
     NOW,
     paper,
     populate,
-    run_cli,
     table_counts,
     unit_vectors,
     writing,
@@ -44,7 +44,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def migrate(data_dir: Path, target: str, *extra: str) -> Result:
-    return run_cli(data_dir, "migrate", "--to", target, *extra)
+    return run(data_dir, "migrate", "--to", target, *extra)
 
 
 def rows(db: Database, name: str) -> list[dict[str, Any]]:
@@ -159,7 +159,7 @@ def test_migrate_without_a_database_copies_nothing(tmp_path: Path, postgres_url:
 
 
 def test_migrate_into_the_same_database_is_refused(postgres_url: str, tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "migrate", "--to", postgres_url, database_url=postgres_url)
+    result = run(tmp_path, "migrate", "--to", postgres_url, database_url=postgres_url)
     assert result.exit_code == 2
     assert "is the configured database itself" in result.output
 

@@ -2,7 +2,7 @@
 middle of its work, then run again; nothing may be lost, nothing duplicated, and
 ``paperboard check`` must find everything consistent afterwards.
 
-tests/test_cli.py (kill during ingest, then count) and tests/test_embed_job.py (kill during
+tests/cli/test_ingest.py (kill during ingest, then count) and tests/test_embed_job.py (kill during
 embed, then count) check the resumption itself; these tests add what a count cannot see: the
 derived state (tantivy documents, vector-file keys, outbox leases) as ``check`` verifies it,
 and a digest run killed against a real SMTP server.
@@ -31,9 +31,9 @@ from paperboard.search import keyword
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.vectors import HnswFileIndex, index_path
 from paperboard.storage.database import Database
+from tests.command_line import COMMAND, SAMPLE, environment, pb
 from tests.digest_helpers import BASE_URL, DAY, add_subscribers, load_board
 from tests.mailserver import Received, Recorder, serve_smtp
-from tests.test_cli import COMMAND, SAMPLE, environment, pb
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from paperboard.check import CheckContext, KeywordIndexCheck
 from paperboard.config import load_settings
 from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.jobs.embed import backfill
+from paperboard.ops.check import CheckContext, KeywordIndexCheck
 from paperboard.runtime import open_runtime
 from paperboard.search.keyword import (
     LATE_COMMIT_WINDOW,

@@ -431,7 +431,7 @@ def test_run_worker_schedules_the_syncs(
     from paperboard.config import load_settings
     from paperboard.jobs.worker import run_worker
     from paperboard.runtime import open_runtime
-    from tests.test_cli import environment, run
+    from tests.command_line import environment, run
 
     env = environment(
         tmp_path / "data",
@@ -461,7 +461,7 @@ def test_run_worker_schedules_the_syncs(
 
 
 def test_jobs_command_before_any_worker(tmp_path: Path) -> None:
-    from tests.test_cli import run
+    from tests.command_line import run
 
     result = run(tmp_path / "data", "jobs")
     assert result.exit_code == 0, result.output

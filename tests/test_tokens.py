@@ -14,7 +14,6 @@ from paperboard.community.errors import NotFound
 from paperboard.storage.database import Database
 from paperboard.storage.schema import api_tokens
 from tests.community_site import Site, build_site, featured, paper
-from tests.test_accounts import _cli
 
 CLIENT = Client("192.0.2.1")
 TODAY = datetime.now(UTC).date()
@@ -121,21 +120,3 @@ def test_tokens_on_the_account_page(site: Site) -> None:
     assert other.post_form(f"/account/tokens/{info.id}/revoke").status_code == 404
     assert visitor.post_form(f"/account/tokens/{info.id}/revoke").status_code == 303
     assert site.community.tokens.authenticate(token) is None
-
-
-def test_token_cli(site: Site, sqlite_url: str) -> None:
-    site.user("ada")
-    data = site.settings.data_dir
-    created = _cli(data, sqlite_url, "token", "create", "ada", "--name", "ci")
-    assert created.exit_code == 0, created.output
-    token = created.stdout.strip().splitlines()[-1]
-    assert site.community.tokens.authenticate(token).username == "ada"
-    listed = _cli(data, sqlite_url, "token", "list", "ada")
-    assert "ci\tactive" in listed.stdout and token not in listed.stdout
-    token_id = listed.stdout.split("\t")[0]
-    revoked = _cli(data, sqlite_url, "token", "revoke", token_id)
-    assert revoked.exit_code == 0 and site.community.tokens.authenticate(token) is None
-    assert _cli(data, sqlite_url, "token", "create", "nobody").exit_code == 2
-    _, second = site.community.tokens.create_for("ada")
-    by_value = _cli(data, sqlite_url, "token", "revoke", "--token-stdin", input=second + "\n")
-    assert by_value.exit_code == 0 and site.community.tokens.authenticate(second) is None

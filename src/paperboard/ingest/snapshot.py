@@ -127,3 +127,23 @@ def iter_snapshot(stream: IO[bytes]) -> Iterator[IngestItem]:
             yield Malformed(f"line {number}", str(exc))
         except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             yield Malformed(f"line {number}", f"{type(exc).__name__}: {exc}")
+
+
+def estimate_lines(path: Path, sample_lines: int = 2000) -> int | None:
+    """Guess a file's line count (a snapshot's records) from its size and its first lines, for
+    a progress bar's ETA; None when it cannot be read."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as raw:
+            is_gzip = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            stream = gzip.GzipFile(fileobj=raw) if is_gzip else raw
+            lines = 0
+            for _ in range(sample_lines):
+                if not stream.readline():
+                    return lines
+                lines += 1
+            consumed = raw.tell()
+        return int(size / max(consumed, 1) * lines)
+    except OSError:
+        return None

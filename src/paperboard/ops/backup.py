@@ -19,7 +19,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
+from paperboard.config import Settings
 from paperboard.storage.engine import SQLITE_BUSY_TIMEOUT_MS
+from paperboard.storage.secret_key import KEY_FILE_NAME
 
 
 class BackupError(Exception):
@@ -64,6 +66,13 @@ def sqlite_path(url: str) -> Path:
     if not database or database == ":memory:":
         raise BackupError(f"{url} is an in-memory database: there is no file to back up")
     return Path(database)
+
+
+def key_file_to_keep(settings: Settings) -> Path | None:
+    """The data dir's signing key file when the links in mails already sent (unsubscribe,
+    manage) depend on it: it is not in the database, so a backup of the database lacks it."""
+    key_file = settings.data_dir / KEY_FILE_NAME
+    return key_file if settings.secret_key is None and key_file.is_file() else None
 
 
 def destination(dest: Path, now: datetime | None = None) -> Path:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
+from paperboard.ops.backup import BackupError, sqlite_path
 from paperboard.storage import copy as copy_store
 from paperboard.storage.database import Database
 from paperboard.storage.engine import driver_url
@@ -69,6 +70,42 @@ def check_target_url(url: str) -> str:
     if not parsed.database:
         raise CopyError("the target URL names no database: postgresql://user@host:5432/DBNAME")
     return url
+
+
+def copy_to_url(
+    source_url: str,
+    target_url: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> list[TableCount]:
+    """``paperboard migrate``: check both ends, open them (which migrates the target), copy.
+    A ``CopyError`` says why it cannot be done; nothing is created on the source side."""
+    target_url = check_target_url(target_url)
+    if make_url(source_url).get_backend_name() == "sqlite":
+        try:
+            source_file = sqlite_path(source_url)
+        except BackupError as exc:
+            raise CopyError(str(exc)) from None
+        if not source_file.is_file():
+            raise CopyError(f"no database at {source_file}: nothing to copy")
+    source = Database(source_url)
+    try:
+        try:
+            target = Database(target_url)  # migrates it to the current schema
+        except (DBAPIError, RuntimeError) as exc:
+            raise CopyError(f"cannot use the target database: {_first_line(exc)}") from None
+        try:
+            return copy_database(source, target, batch_size=batch_size, progress=progress)
+        finally:
+            target.dispose()
+    finally:
+        source.dispose()
+
+
+def _first_line(exc: BaseException) -> str:
+    origin = getattr(exc, "orig", None) or exc
+    return str(origin).strip().splitlines()[0] if str(origin).strip() else type(exc).__name__
 
 
 def same_database(first: str, second: str) -> bool:

@@ -262,7 +262,7 @@ def restore_postgres_index(connection: Connection, name: str, create: str) -> st
         return state
     _no_statement_timeout(connection)
     if state == "invalid":
-        # The name comes from check.py's constants, never from input.
+        # The name comes from ops/check's constants, never from input.
         connection.execute(text(f'REINDEX INDEX "{name}"'))
     else:
         connection.execute(text(create))

@@ -1,4 +1,5 @@
-"""The command line, driven as a user would: real processes, a real data dir, a local server."""
+"""``paperboard ingest``, ``feature``, ``export`` and ``import`` (cli/ingest.py), driven as a
+user would: real processes, a real data dir, a local server."""
 
 from __future__ import annotations
 
@@ -6,128 +7,28 @@ import gzip
 import itertools
 import json
 import os
-import re
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from paperboard.cli import app
+from tests.command_line import (
+    COMMAND,
+    HF_DAY,
+    SAMPLE,
+    SNAPSHOT,
+    clean_exit,
+    environment,
+    no_traceback,
+    pb,
+    run,
+    stats,
+)
 from tests.httpserver import LocalServer, Reply
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "arxiv-sample" / "papers.jsonl.gz"
-SNAPSHOT = "kaggle_arxiv_snapshot/wanng-ide_arxiv-metadata-oai-snapshot_head.jsonl"
-HF_DAY = "hf_daily_papers/hf_daily_papers_2024-06-13.json"
-SCRIPT = PROJECT_ROOT / ".venv" / "bin" / "paperboard"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "paperboard.cli"]
-LIVE_URLS = ("ARXIV_API_URL", "ARXIV_OAI_URL", "ARXIV_RSS_URL", "HF_API_URL")
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def environment(data_dir: Path, **settings: str) -> dict[str, str]:
-    """The process environment without any PAPERBOARD_* of the caller, offline by default."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PAPERBOARD_")}
-    env["PAPERBOARD_DATA_DIR"] = str(data_dir)
-    env["PAPERBOARD_SYNC_ON_START"] = "false"
-    offline = f"http://127.0.0.1:{closed_port()}"
-    for name in LIVE_URLS:
-        env[f"PAPERBOARD_{name}"] = offline
-    env.update({f"PAPERBOARD_{key.upper()}": value for key, value in settings.items()})
-    return env
-
-
-def pb(
-    data_dir: Path, *args: str, timeout: float = 60, **settings: str
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*COMMAND, *args],
-        env=environment(data_dir, **settings),
-        cwd=data_dir.parent,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def run(data_dir: Path, *args: str, **settings: str) -> Result:
-    """The same CLI in this process (quicker): for commands whose process matters less."""
-    env: dict[str, str | None] = {key: None for key in os.environ if key.startswith("PAPERBOARD_")}
-    env.update(environment(data_dir, **settings))
-    return CliRunner().invoke(app, list(args), env=env)
-
-
-def stats(data_dir: Path, **settings: str) -> dict[str, object]:
-    result = run(data_dir, "stats", "--json", **settings)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def clean_exit(result: Result) -> None:
-    """Exited through the CLI's own error handling, not an exception."""
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-
-
-def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stderr, result.stderr
-
-
-# --- help ----------------------------------------------------------------------------------
-
-COMMANDS = [
-    [],
-    ["serve"],
-    ["ingest"],
-    ["feature"],
-    ["export"],
-    ["import"],
-    ["stats"],
-    ["embed"],
-    ["search"],
-    ["db", "upgrade"],
-    ["index", "sync"],
-    ["index", "rebuild"],
-    ["config"],
-    ["check"],
-    ["backup"],
-    ["migrate"],
-    ["jobs"],
-]
-
-
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "paperboard")
-def test_every_command_help_has_an_example(command: list[str]) -> None:
-    result = CliRunner().invoke(app, [*command, "--help"], terminal_width=200)
-    assert result.exit_code == 0, result.output
-    assert re.search(r"^\s*Example: .*paperboard ", result.output, re.M), result.output
-
-
-def test_help_runs_as_a_program(tmp_path: Path) -> None:
-    result = pb(tmp_path, "ingest", "--help")
-    assert result.returncode == 0
-    assert "Example:" in result.stdout
-    assert "arxiv-id:ID" in result.stdout
-
-
-def test_config_markdown_lists_the_settings(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["config", "--markdown"])
-    assert result.exit_code == 0
-    assert "`PAPERBOARD_DATA_DIR`" in result.output
-    assert "`PAPERBOARD_DATABASE_URL`" in result.output
-    assert result.output.startswith("# Configuration")
-
 
 # --- ingest --------------------------------------------------------------------------------
 
@@ -244,39 +145,6 @@ def test_ingest_a_directory_is_a_clean_error(tmp_path: Path) -> None:
     clean_exit(result)
 
 
-def test_bad_setting_is_one_line_as_a_program(tmp_path: Path) -> None:
-    result = pb(tmp_path / "data", "stats", "--json", port="abc")
-    assert result.returncode == 2
-    no_traceback(result)
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: PAPERBOARD_PORT='abc' is invalid")
-    assert not (tmp_path / "data" / "paperboard.db").exists()
-
-
-@pytest.mark.parametrize(
-    ("variable", "value", "command"),
-    [
-        ("PORT", "70000", ["ingest", "hf-daily"]),
-        ("DATABASE_URL", "mysql://user@host/db", ["stats"]),
-        ("SYNC_DAYS", "0", ["config"]),
-        ("LOG_LEVEL", "loud", ["db", "upgrade"]),
-        ("ARXIV_API_URL", "ftp://example.org", ["feature", "2411.01234"]),
-        ("SYNC_ON_START", "maybe", ["serve"]),
-    ],
-)
-def test_bad_setting_is_one_line(
-    tmp_path: Path, variable: str, value: str, command: list[str]
-) -> None:
-    result = run(tmp_path / "data", *command, **{variable.lower(): value})
-    assert result.exit_code == 2
-    clean_exit(result)
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"error: PAPERBOARD_{variable}=")
-
-
 def test_ingest_hf_daily_file_creates_featured_entries(tmp_path: Path, fixtures_dir: Path) -> None:
     data = tmp_path / "data"
     result = pb(data, "ingest", str(fixtures_dir / HF_DAY))
@@ -389,7 +257,7 @@ def test_feature_bad_arguments(tmp_path: Path, args: list[str], message: str) ->
     assert message in result.stderr
 
 
-# --- export / import, maintenance ----------------------------------------------------------
+# --- export / import ----------------------------------------------------------
 
 
 def test_export_then_import_into_a_fresh_data_dir(tmp_path: Path, fixtures_dir: Path) -> None:
@@ -433,33 +301,6 @@ def test_import_missing_file(tmp_path: Path) -> None:
     result = run(tmp_path / "data", "import", str(tmp_path / "nope.jsonl.gz"))
     assert result.exit_code == 2
     clean_exit(result)
-
-
-def test_db_upgrade_and_index_commands(tmp_path: Path, fixtures_dir: Path) -> None:
-    data = tmp_path / "data"
-    upgrade = run(data, "db", "upgrade")
-    assert upgrade.exit_code == 0, upgrade.output
-    assert re.fullmatch(r"database at revision \S+\n", upgrade.stdout)
-    revision = upgrade.stdout.split()[-1]
-    assert stats(data)["schema_revision"] == revision
-
-    assert pb(data, "ingest", str(fixtures_dir / SNAPSHOT)).returncode == 0
-    rebuild = run(data, "index", "rebuild")
-    assert rebuild.exit_code == 0, rebuild.output
-    assert rebuild.stdout == "indexed 200 papers\n"
-    assert stats(data)["keyword_indexed"] == 200
-
-    sync = run(data, "index", "sync")
-    assert sync.exit_code == 0, sync.output
-    assert re.fullmatch(r"indexed \d+ papers\n", sync.stdout)
-    assert stats(data)["keyword_indexed"] == 200
-
-    # The index is derived data: deleted, a sync rebuilds it from the database.
-    for child in (data / "keyword-index").iterdir():
-        child.unlink()
-    sync = pb(data, "index", "sync")
-    assert sync.stdout == "indexed 200 papers\n"
-    assert stats(data)["keyword_indexed"] == 200
 
 
 # --- an interrupted ingest -----------------------------------------------------------------

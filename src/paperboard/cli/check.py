@@ -1,23 +1,36 @@
-"""``paperboard check [--repair] [--json]``: derived state against the database.
+"""``paperboard check [--repair] [--json]``: what is derived from the database, against it.
 
-A Typer command; ``cli.py`` registers it with ``app.command("check")(check)``. The checks
-themselves are in ``paperboard/check.py``.
+The checks themselves are in ``paperboard/ops/check/``.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from paperboard.cli import services
+from paperboard.cli.support import cli_runtime
+
+if TYPE_CHECKING:
+    from paperboard.ops.check import CheckReport
+
+app = typer.Typer()
 
 # Exit statuses: 0 all consistent (or repaired), 1 problems remain, 2 the check could not run.
 EXIT_PROBLEMS = 1
 
 _STYLES = {"ok": "green", "repaired": "yellow", "problem": "bold red", "off": "dim"}
+# Not a terminal (a log, a test): wide enough that details are not folded mid-word.
+_WIDTH_OFF_TERMINAL = 160
 
 
+@app.command()
 def check(
     repair: Annotated[
         bool, typer.Option("--repair", help="Fix what is found (then verify it).")
@@ -33,20 +46,17 @@ def check(
 
     Example: paperboard check --repair
     """
-    from paperboard.check import CheckContext, run_checks
-    from paperboard.cli_support import cli_runtime as _runtime
-
-    runtime = _runtime()
+    runtime = cli_runtime()
     try:
         settings = runtime.settings
-        context = CheckContext(
+        context = services.checks.CheckContext(
             runtime.db,
             settings.data_dir,
             runtime.keyword_index,
             embedder_spec=settings.embedder,
             embedder_threads=settings.embedder_threads,
         )
-        report = run_checks(context, repair=repair)
+        report = services.checks.run_checks(context, repair=repair)
     finally:
         runtime.close()
     if as_json:
@@ -57,11 +67,7 @@ def check(
         raise typer.Exit(EXIT_PROBLEMS)
 
 
-def _print_table(report) -> None:  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
+def _print_table(report: CheckReport) -> None:
     table = Table(title="paperboard check", title_justify="left")
     table.add_column("check", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -70,8 +76,7 @@ def _print_table(report) -> None:  # type: ignore[no-untyped-def]
         style = _STYLES.get(result.status, "")
         # Text, not markup: a detail may quote an error message with brackets in it.
         table.add_row(result.name, Text(result.status, style=style), Text(result.detail))
-    # Not a terminal (a log, a test): wide enough that details are not folded mid-word.
-    console = Console(width=None if sys.stdout.isatty() else 160, soft_wrap=False)
+    console = Console(width=None if sys.stdout.isatty() else _WIDTH_OFF_TERMINAL, soft_wrap=False)
     console.print(table)
     if report.ok:
         console.print("all consistent")

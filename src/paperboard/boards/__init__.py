@@ -1,4 +1,9 @@
-"""Boards as visitors and API clients read them: one function per view, ranked by the domain."""
+"""Boards as visitors, API clients, feeds and digests read them: one function per view, ranked
+by the domain (domain/ranking.py) over the featured entries in storage (storage/board.py).
+
+A service of its own beside ingest, search, community and mail: it needs only storage and
+domain, and both web/ and mail/ read it (mail/ could not reach it inside community/, which
+depends on mail/, without an import cycle)."""
 
 from __future__ import annotations
 

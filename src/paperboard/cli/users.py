@@ -1,8 +1,7 @@
 """``paperboard user`` and ``paperboard token``: accounts and API tokens for operators.
 
-Two Typer sub-apps; ``cli.py`` adds them with ``app.add_typer(user_app, name="user")`` and
-``app.add_typer(token_app, name="token")``. They open the database only (not the keyword
-index, whose writer lock a running server may hold).
+They open the database only, not the whole runtime: opening the keyword index may rewrite it
+(an old schema is wiped), which a running server must not see happen.
 """
 
 from __future__ import annotations
@@ -15,12 +14,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from paperboard.cli_support import cli_settings
-from paperboard.cli_support import fail as _fail
+from paperboard.cli import services
+from paperboard.cli.support import cli_settings, fail
+from paperboard.community.errors import CommunityError, NotFound
 
 if TYPE_CHECKING:
     from paperboard.community.service import Community
 
+app = typer.Typer()
 user_app = typer.Typer(
     help="Accounts: create one, make a password-reset link, change a role.\n\n"
     "Example: echo 'long passphrase' | paperboard user create ada --email ada@example.org "
@@ -32,6 +33,8 @@ token_app = typer.Typer(
     "Example: paperboard token create ada --name 'submit script'",
     no_args_is_help=True,
 )
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 class Role(StrEnum):
@@ -42,17 +45,13 @@ class Role(StrEnum):
 
 @contextmanager
 def _community() -> Iterator[Community]:
-    from paperboard.community.errors import CommunityError
-    from paperboard.community.service import Community
-    from paperboard.storage.database import Database
-
     settings = cli_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.database_url)
+    db = services.database.Database(settings.database_url)
     try:
-        yield Community.from_settings(settings, db)
+        yield services.community_service.Community.from_settings(settings, db)
     except CommunityError as exc:
-        raise _fail(exc.message) from None
+        raise fail(exc.message) from None
     finally:
         db.dispose()
 
@@ -147,8 +146,6 @@ def token_list(username: Annotated[str, typer.Argument(help="The account.")]) ->
 
     Example: paperboard token list ada
     """
-    from paperboard.community.errors import NotFound
-
     with _community() as community:
         user = community.accounts.by_username(username)
         if user is None:
@@ -172,7 +169,7 @@ def token_revoke(
     Example: paperboard token revoke 3
     """
     if (token_id is None) == (not token_stdin):
-        raise _fail("give a token id or --token-stdin (one of them)")
+        raise fail("give a token id or --token-stdin (one of them)")
     with _community() as community:
         if token_id is not None:
             info = community.tokens.revoke(token_id, by=None)

@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,17 +13,9 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = PROJECT_ROOT / ".venv" / "bin" / "paperboard"
-COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "paperboard.cli"]
-LIVE_URLS = ("ARXIV_API_URL", "ARXIV_OAI_URL", "ARXIV_RSS_URL", "HF_API_URL")
+from tests.command_line import COMMAND, LIVE_URLS, free_port
+
 START_TIMEOUT_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -1,29 +1,94 @@
-"""``paperboard backup`` and ``paperboard migrate``: operators' commands (docs/operations.md).
+"""Operators' commands: ``stats``, ``config``, ``db upgrade``, ``backup`` and ``migrate``
+(docs/operations.md).
 
-``cli.py`` adds them with ``register(app)``. Neither opens the keyword index (whose writer lock
-a running server holds): both work while ``serve`` runs.
+``backup`` and ``migrate`` read the settings only, not the runtime: they must not create or
+migrate the configured database, nor open the keyword index (whose writer lock a running
+server holds), so both work while ``serve`` runs.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
-from paperboard.cli_support import cli_settings
-from paperboard.cli_support import fail as _fail
+from paperboard.cli import services
+from paperboard.cli.support import EXIT_INTERRUPTED, cli_runtime, cli_settings, fail
+from paperboard.config import SettingsError, load_settings, settings_markdown
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
     from paperboard.ops.copy_to import TableCount
 
+app = typer.Typer()
+db_app = typer.Typer(
+    help="Database maintenance.\n\nExample: paperboard db upgrade", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+# migrate: the row counts of a table differ between the source and the target.
 EXIT_DIFFERENT = 1
 
 
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Counts of what is stored.
+
+    Example: paperboard stats --json
+    """
+    runtime = cli_runtime()
+    try:
+        result = services.stats.collect_stats(runtime.db, runtime.keyword_index)
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(result, default=str))
+    else:
+        for key, value in result.items():
+            typer.echo(f"{key:>20}: {value}")
+
+
+@app.command()
+def config(
+    markdown: Annotated[bool, typer.Option(help="Print the reference as Markdown.")] = False,
+) -> None:
+    """Show the settings in effect (or the configuration reference).
+
+    Example: paperboard config --markdown > docs/configuration.md
+    """
+    if markdown:
+        typer.echo(settings_markdown(), nl=False)
+        return
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+    for key, value in vars(settings).items():
+        typer.echo(f"{key}: {value}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically on every start).
+
+    Example: PAPERBOARD_DATABASE_URL=postgresql://pb@localhost/pb paperboard db upgrade
+    """
+    runtime = cli_runtime()
+    try:
+        revision = services.migrations.current_revision(runtime.db.engine)
+    finally:
+        runtime.close()
+    typer.echo(f"database at revision {revision}")
+
+
+@app.command()
 def backup(
     dest: Annotated[
         Path, typer.Argument(help="File to write, or an existing folder (a dated file in it).")
@@ -39,37 +104,26 @@ def backup(
 
     Example: paperboard backup /var/backups/paperboard/
     """
-    from paperboard.ops.backup import (
-        BackupError,
-        backup_sqlite,
-        destination,
-        pg_dump_command,
-        sqlite_path,
-    )
-
     settings = cli_settings()
     if not settings.is_sqlite:
-        raise _fail(
+        raise fail(
             "paperboard backs up its SQLite database only; back up PostgreSQL with pg_dump "
             "(password from PGPASSWORD or ~/.pgpass), restore with pg_restore:\n  "
-            + pg_dump_command(settings.database_url, str(dest))
+            + services.backup.pg_dump_command(settings.database_url, str(dest))
         )
     try:
-        report = backup_sqlite(
-            sqlite_path(settings.database_url), destination(dest), overwrite=force
-        )
-    except (BackupError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        source = services.backup.sqlite_path(settings.database_url)
+        target = services.backup.destination(dest)
+        report = services.backup.backup_sqlite(source, target, overwrite=force)
+    except (services.backup.BackupError, OSError) as exc:
+        raise fail(str(exc)) from None
     papers = "a database" if report.papers is None else f"{report.papers:,} papers"
     typer.echo(
         f"backed up {papers} ({report.bytes / 1e6:,.1f} MB) to {report.path} "
         f"in {report.seconds:.1f}s"
     )
-    from paperboard.storage.secret_key import KEY_FILE_NAME
-
-    key_file = settings.data_dir / KEY_FILE_NAME
-    if settings.secret_key is None and key_file.is_file():
-        # Not in the database, yet links in mails already sent (unsubscribe, manage) need it.
+    key_file = services.backup.key_file_to_keep(settings)
+    if key_file is not None:
         typer.echo(
             f"note: keep a copy of {key_file} too (it signs the links in sent emails), "
             "or set PAPERBOARD_SECRET_KEY",
@@ -92,6 +146,7 @@ class _TableProgress:
             typer.echo(f"{table}: {seen:,} of {total:,} rows", err=True)
 
 
+@app.command()
 def migrate(
     to: Annotated[str, typer.Option("--to", help="The target: postgresql://user@host:5432/db")],
     batch_size: Annotated[int, typer.Option(min=1, max=100_000, help="Rows per commit.")] = 1000,
@@ -105,43 +160,16 @@ def migrate(
 
     Example: paperboard migrate --to postgresql://paperboard@db.example.org:5432/paperboard
     """
-    from rich.console import Console
-    from sqlalchemy.exc import DBAPIError
-
-    from paperboard.ops.copy_to import CopyError, check_target_url, copy_database
-    from paperboard.storage.database import Database
-
     settings = cli_settings()
     try:
-        target_url = check_target_url(to)
-    except CopyError as exc:
-        raise _fail(str(exc)) from None
-    if settings.is_sqlite:
-        from paperboard.ops.backup import BackupError, sqlite_path
-
-        try:
-            source_file = sqlite_path(settings.database_url)
-        except BackupError as exc:
-            raise _fail(str(exc)) from None
-        if not source_file.is_file():
-            raise _fail(f"no database at {source_file}: nothing to copy")
-    source = Database(settings.database_url)
-    try:
-        try:
-            target = Database(target_url)  # migrates it to the current schema
-        except (DBAPIError, RuntimeError) as exc:
-            raise _fail(f"cannot use the target database: {_first_line(exc)}") from None
-        try:
-            counts = copy_database(source, target, batch_size=batch_size, progress=_TableProgress())
-        except CopyError as exc:
-            raise _fail(str(exc)) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted: what was committed stays; run again to go on", err=True)
-            raise typer.Exit(130) from None
-        finally:
-            target.dispose()
-    finally:
-        source.dispose()
+        counts = services.copy_to.copy_to_url(
+            settings.database_url, to, batch_size=batch_size, progress=_TableProgress()
+        )
+    except services.copy_to.CopyError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted: what was committed stays; run again to go on", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     Console(file=sys.stdout).print(_count_table(counts))
     different = [count.table for count in counts if not count.ok]
     if different:
@@ -149,14 +177,7 @@ def migrate(
         raise typer.Exit(EXIT_DIFFERENT)
 
 
-def _first_line(exc: BaseException) -> str:
-    origin = getattr(exc, "orig", None) or exc
-    return str(origin).strip().splitlines()[0] if str(origin).strip() else type(exc).__name__
-
-
 def _count_table(counts: list[TableCount]) -> Table:
-    from rich.table import Table
-
     table = Table(
         "table", "source rows", "target rows", "ok", "copied now", title="paperboard migrate"
     )
@@ -169,9 +190,3 @@ def _count_table(counts: list[TableCount]) -> Table:
             f"{count.inserted:,}",
         )
     return table
-
-
-def register(app: typer.Typer) -> None:
-    """Add ``backup`` and ``migrate`` to the main command."""
-    app.command("backup")(backup)
-    app.command("migrate")(migrate)
