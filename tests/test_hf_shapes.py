@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
 from paperboard.domain.paper import PaperRecord
+from paperboard.search.highlight import prefix_pattern
 from paperboard.storage.listing import ListedPaper
 from paperboard.web.hf_shapes import (
     HfDailyPaper,
@@ -19,7 +20,6 @@ from paperboard.web.hf_shapes import (
     HfSearchResult,
     daily_item,
     highlight,
-    highlighter,
     iso,
     object_id,
     paper_info,
@@ -68,7 +68,7 @@ def test_user_shape() -> None:
 
 
 def segments(text: str, query: str) -> list[tuple[str, str]]:
-    return [(s["type"][0], s["text"]) for s in highlight(text, highlighter(query))]
+    return [(s["type"][0], s["text"]) for s in highlight(text, prefix_pattern(query))]
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_highlight_matches_hugging_face_on_a_recorded_summary(fixtures_dir: Path
         (fixtures_dir / "hf_daily_papers" / "hf_papers_search_q-kazakh.json").read_bytes()
     )
     item = next(i for i in recorded if i["paper"]["id"] == "2108.01280")
-    ours = highlight(item["summary"], highlighter("kazakh"))
+    ours = highlight(item["summary"], prefix_pattern("kazakh"))
     assert ours[:4] == item["highlightedSummary"][:4]
 
 
@@ -159,7 +159,7 @@ def test_item_of_a_featured_paper() -> None:
     ("model", "value"),
     [
         (HfDailyPaper, daily_item(listed())),
-        (HfSearchResult, search_item(listed(), highlighter("title"))),
+        (HfSearchResult, search_item(listed(), prefix_pattern("title"))),
         (HfPaperInfo, paper_info(listed())),
     ],
 )

@@ -17,7 +17,6 @@ from paperboard.search.service import (
     SearchRequest,
     SearchService,
     open_search_service,
-    search_papers,
 )
 from paperboard.search.similar import similar
 from paperboard.search.vectors import open_vector_index
@@ -163,12 +162,6 @@ def test_any_input_is_safe(world, query: str) -> None:  # type: ignore[no-untype
     service, _ = world
     page = service.search(SearchRequest(query=query))
     assert page.total >= 0
-
-
-def test_search_papers_keeps_working(world, db: Database) -> None:  # type: ignore[no-untyped-def]
-    service, _ = world
-    records = search_papers(db, service.keyword_index, "galaxy rotation", 5)
-    assert records[0].arxiv_id == "2401.00005"
 
 
 def test_without_embedder_it_is_a_keyword_search(db: Database, tmp_path: Path) -> None:

@@ -60,10 +60,14 @@ class Highlight:
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     word = word.lower()
+    return _suffix_stem(word) or word
+
+
+def _suffix_stem(word: str) -> str | None:
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
             return word[: -len(suffix)]
-    return word
+    return None
 
 
 def term_stems(terms: list[str]) -> set[str]:
@@ -156,3 +160,30 @@ class Highlighter:
 
 def highlight(title: str, abstract: str, terms: list[str]) -> Highlight:
     return Highlighter(terms)(title, abstract)
+
+
+# --- Hugging Face's markup (the API's highlightedTitle / highlightedSummary) -----------------
+
+MAX_QUERY_WORDS = 64
+
+
+def prefix_pattern(query: str) -> re.Pattern[str] | None:
+    """A pattern marking the query's words (and their stems) where a word starts,
+    case-insensitively.
+
+    Like Hugging Face's markup, a match may be the start of a longer word: for the query
+    ``kazakh`` the title word ``Kazakhstan`` gives ``Kazakh`` highlighted, then ``stan``.
+    """
+    words = {word.lower() for word in _WORD.findall(query)[:MAX_QUERY_WORDS]}
+    variants = words | {s for s in map(_suffix_stem, words) if s}
+    if not variants:
+        return None
+    # Longest first, so the longest alternative wins where several start at one place.
+    alternatives = "|".join(re.escape(v) for v in sorted(variants, key=lambda v: (-len(v), v)))
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
+
+
+def prefix_spans(text: str, pattern: re.Pattern[str] | None) -> list[Span]:
+    if pattern is None:
+        return []
+    return [match.span() for match in pattern.finditer(text)]

@@ -1,9 +1,7 @@
 """Search over every paper: keyword (tantivy, or PostgreSQL's tsvector when
 PAPERBOARD_KEYWORD_INDEX=postgres), semantic (HNSW file | pgvector) and
 their reciprocal-rank fusion, with filters, sorts, pages and highlights; similar papers.
-
-``search_papers`` (keyword only, records best first) is the original entry point and keeps
-working without an embedder; ``SearchService.search`` is the hybrid one.
+Without an embedder ``SearchService.search`` is a keyword search.
 """
 
 from __future__ import annotations
@@ -20,11 +18,10 @@ from typing import Literal
 
 import numpy as np
 
-from paperboard.domain.paper import PaperRecord
 from paperboard.search.embedder import Embedder, EmbedderError, load_embedder
 from paperboard.search.highlight import Highlighter
 from paperboard.search.keyword import KeywordIndex
-from paperboard.search.query import MAX_QUERY_CHARS, ParsedQuery, parse_category, parse_query
+from paperboard.search.query import ParsedQuery, parse_category, parse_query
 from paperboard.search.results import MAX_LIMIT, SearchHit
 from paperboard.search.similar import similar
 from paperboard.search.vectors import (
@@ -32,6 +29,7 @@ from paperboard.search.vectors import (
     VectorIndex,
     open_vector_index,
 )
+from paperboard.storage import listing
 from paperboard.storage import papers as paper_store
 from paperboard.storage import search as search_store
 from paperboard.storage.database import Database
@@ -72,19 +70,6 @@ _query_embedding_pool = ThreadPoolExecutor(
 Sort = Literal["relevance", "upvotes", "newest"]
 Mode = Literal["hybrid", "keyword", "semantic"]
 SORTS: tuple[str, ...] = ("relevance", "upvotes", "newest")
-
-
-def search_papers(
-    db: Database, keyword_index: KeywordIndex | None, query: str, limit: int = 20
-) -> list[PaperRecord]:
-    """Papers matching ``query`` best first (keyword only). Any text is safe."""
-    query = query[:MAX_QUERY_CHARS]
-    limit = max(1, min(limit, MAX_LIMIT))
-    with db.read() as connection:
-        if keyword_index is not None:
-            ids = [paper_id for paper_id, _score in keyword_index.search(query, limit)]
-            return search_store.papers_by_ids(connection, ids)
-        return search_store.postgres_keyword_search(connection, query, limit)
 
 
 @dataclass(frozen=True)
@@ -316,23 +301,22 @@ class SearchService:
                 ordered = self._sort(candidates, sort, relevant_pool=False)
             ordered = exact_ids + [c for c in ordered if c not in exact_ids]
             window = ordered[offset : offset + per_page]
-            found = search_store.papers_with_ids(connection, window)
+            found = listing.by_paper_ids(connection, window)
         scores = dict(fused)
         keyword_rank = {paper_id: rank for rank, paper_id in enumerate(keyword, 1)}
         semantic_rank = {paper_id: rank for rank, (paper_id, _) in enumerate(semantic, 1)}
         highlighter = Highlighter(parsed.terms())
         hits = [
             SearchHit(
-                paper=record,
-                paper_id=paper_id,
-                score=scores.get(paper_id, 0.0),
-                keyword_rank=keyword_rank.get(paper_id),
-                semantic_rank=semantic_rank.get(paper_id),
-                semantic_similarity=similarity.get(paper_id),
-                exact_id=paper_id in exact_ids,
-                highlight=highlighter(record.title, record.abstract),
+                listed=listed,
+                score=scores.get(listed.paper_id, 0.0),
+                keyword_rank=keyword_rank.get(listed.paper_id),
+                semantic_rank=semantic_rank.get(listed.paper_id),
+                semantic_similarity=similarity.get(listed.paper_id),
+                exact_id=listed.paper_id in exact_ids,
+                highlight=highlighter(listed.paper.title, listed.paper.abstract),
             )
-            for paper_id, record in found
+            for listed in found
         ]
         total = min(len(ordered), MAX_RESULTS)
         return SearchPage(

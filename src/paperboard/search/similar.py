@@ -7,9 +7,8 @@ import numpy as np
 from paperboard.search.results import MAX_LIMIT, SearchHit
 from paperboard.search.vectors import VectorIndex
 from paperboard.storage import embeddings as embedding_store
-from paperboard.storage import search as search_store
 from paperboard.storage.database import Database
-from paperboard.storage.papers import row_to_record
+from paperboard.storage.listing import by_paper_ids, counted_row
 
 
 def similar(
@@ -26,12 +25,7 @@ def similar(
         with db.read() as connection:
             nearest = embedding_store.postgres_similar(connection, paper_id, limit)
         return [
-            SearchHit(
-                paper=row_to_record(row),
-                paper_id=row.id,
-                score=similarity,
-                semantic_similarity=similarity,
-            )
+            SearchHit(listed=counted_row(row), score=similarity, semantic_similarity=similarity)
             for row, similarity in nearest
         ]
     with db.read() as connection:
@@ -45,15 +39,14 @@ def similar(
         hits = vector_index.search(vector, limit, exclude=[paper_id])
     similarity = dict(hits)
     with db.read() as connection:
-        found = search_store.papers_with_ids(connection, [i for i, _ in hits])
+        found = by_paper_ids(connection, [i for i, _ in hits], with_board=False)
     return [
         SearchHit(
-            paper=record,
-            paper_id=found_id,
-            score=similarity[found_id],
-            semantic_similarity=similarity[found_id],
+            listed=listed,
+            score=similarity[listed.paper_id],
+            semantic_similarity=similarity[listed.paper_id],
         )
-        for found_id, record in found
+        for listed in found
     ]
 
 

@@ -39,15 +39,6 @@ def papers_by_ids(connection: Connection, ids: list[int]) -> list[PaperRecord]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def papers_with_ids(connection: Connection, ids: list[int]) -> list[tuple[int, PaperRecord]]:
-    """(id, paper) in the order of ``ids`` (missing ones skipped)."""
-    if not ids:
-        return []
-    rows = connection.execute(select(papers).where(papers.c.id.in_(ids)))
-    by_id = {row.id: row_to_record(row) for row in rows}
-    return [(i, by_id[i]) for i in ids if i in by_id]
-
-
 def postgres_keyword_search(connection: Connection, text: str, limit: int) -> list[PaperRecord]:
     words = _WORD.findall(text.lower())[:64]
     if not words:

@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from paperboard import boards
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
+from paperboard.search.highlight import prefix_pattern
 from paperboard.search.service import SearchRequest
 from paperboard.storage import board as board_store
 from paperboard.storage import listing
@@ -181,7 +182,7 @@ def _search_body(request: Request, q: str | None, limit: int) -> bytes:
             found = listing.newest_page(connection, None, limit)
         return _dumps([hf_shapes.search_item(listed, None) for listed in found])
     found = hybrid_search(request, q, limit)
-    pattern = hf_shapes.highlighter(q)
+    pattern = prefix_pattern(q)
     return _dumps([hf_shapes.search_item(listed, pattern) for listed in found])
 
 
@@ -192,8 +193,7 @@ def hybrid_search(request: Request, q: str, limit: int) -> list[ListedPaper]:
         # SQLite searches through the keyword index; a server started without one cannot.
         raise PageError(503, "Search is not available: this server has no keyword index.")
     result = get_search_service(request).search(SearchRequest(query=q, per_page=limit))
-    with db.read() as connection:
-        return listing.by_arxiv_ids(connection, [hit.paper.arxiv_id for hit in result.hits])
+    return [hit.listed for hit in result.hits]
 
 
 @router.get(

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from paperboard.search.highlight import prefix_spans
 from paperboard.storage.listing import ListedPaper
 
 # --- values ---------------------------------------------------------------------------------
@@ -127,35 +128,7 @@ def paper_info(listed: ListedPaper) -> dict[str, Any]:
     return info
 
 
-# --- search highlights -----------------------------------------------------------------------
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-# Plural and verb endings dropped so "models" also marks "model" (the index stems English).
-_SUFFIXES = ("ing", "es", "ed", "s")
-MIN_STEM = 3
-MAX_QUERY_WORDS = 64
-
-
-def _stem(word: str) -> str | None:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= MIN_STEM:
-            return word[: -len(suffix)]
-    return None
-
-
-def highlighter(query: str) -> re.Pattern[str] | None:
-    """A pattern marking the query's words where a word starts, case-insensitively.
-
-    Like Hugging Face's markup, a match may be the start of a longer word: for the query
-    ``kazakh`` the title word ``Kazakhstan`` gives ``Kazakh`` highlighted, then ``stan``.
-    """
-    words = {word.lower() for word in _WORD.findall(query)[:MAX_QUERY_WORDS]}
-    variants = set(words) | {stem for stem in map(_stem, words) if stem}
-    if not variants:
-        return None
-    # Longest first, so the longest alternative wins where several start at one place.
-    alternatives = "|".join(re.escape(v) for v in sorted(variants, key=lambda v: (-len(v), v)))
-    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)
+# --- search highlights (the matching is search/highlight.py's) -------------------------------
 
 
 def highlight(text: str, pattern: re.Pattern[str] | None) -> list[dict[str, str]]:
@@ -163,12 +136,11 @@ def highlight(text: str, pattern: re.Pattern[str] | None) -> list[dict[str, str]
     join back to ``text`` exactly (Hugging Face's ``highlightedTitle``/``highlightedSummary``)."""
     segments: list[dict[str, str]] = []
     position = 0
-    if pattern is not None:
-        for match in pattern.finditer(text):
-            if match.start() > position:
-                segments.append({"type": "text", "text": text[position : match.start()]})
-            segments.append({"type": "highlight", "text": match.group()})
-            position = match.end()
+    for start, end in prefix_spans(text, pattern):
+        if start > position:
+            segments.append({"type": "text", "text": text[position:start]})
+        segments.append({"type": "highlight", "text": text[start:end]})
+        position = end
     if position < len(text):
         segments.append({"type": "text", "text": text[position:]})
     return segments

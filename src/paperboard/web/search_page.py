@@ -100,8 +100,7 @@ def search_page(
                 per_page=PER_PAGE,
             )
         )
-        with db.read() as connection:
-            papers = listing.by_arxiv_ids(connection, [hit.paper.arxiv_id for hit in result.hits])
+        papers = [hit.listed for hit in result.hits]
         highlights = {hit.paper.arxiv_id: hit.highlight for hit in result.hits}
     params = {"q": query, "sort": sort, "cat": cat, "has_code": "1" if has_code else ""}
     params |= {"from": date_from or "", "to": date_to or ""}
