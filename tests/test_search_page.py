@@ -62,9 +62,10 @@ def test_bad_filters_are_clear_errors(client: TestClient) -> None:
 
 
 def test_pages_keep_the_query(client: TestClient) -> None:
-    from paperboard.web.search_page import SearchPager
+    from paperboard.web.pagination import Pager
 
-    pager = SearchPager(page=2, has_next=True, params={"q": "a b", "sort": "newest", "cat": ""})
+    params = {"q": "a b", "sort": "newest", "cat": ""}
+    pager = Pager(page=2, has_next=True, path="/search", params=params)
     assert pager.next_url == "/search?q=a+b&sort=newest&page=3"
     assert pager.prev_url == "/search?q=a+b&sort=newest"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from paperboard.web.errors import PageError
@@ -36,15 +37,21 @@ def page_offset(page: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Pager:
-    """Where the current page sits, and the links to its neighbours (None when there is none)."""
+    """Where the current page sits, and the links to its neighbours (None when there is none).
+    One pager serves every listing and the search page: ``params`` are kept in its links (the
+    query and filters of a search); empty ones are left out."""
 
     page: int
     has_next: bool
-    path: str  # the listing's own path, so the same pager serves every listing
+    path: str  # the listing's own path
+    params: Mapping[str, str] = field(default_factory=dict)
 
     def url(self, page: int) -> str:
-        # Page 1 is the bare path, so each listing has one canonical first-page URL.
-        return self.path if page == 1 else f"{self.path}?{urlencode({'page': page})}"
+        # Page 1 has no page parameter, so each listing has one canonical first-page URL.
+        kept = {k: v for k, v in self.params.items() if v}
+        if page > 1:
+            kept["page"] = str(page)
+        return f"{self.path}?{urlencode(kept)}" if kept else self.path
 
     @property
     def prev_url(self) -> str | None:

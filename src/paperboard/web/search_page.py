@@ -3,10 +3,8 @@ search service (search/service.py), which one process opens once and keeps on ap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
-from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -20,30 +18,10 @@ from paperboard.search.service import SORTS, SearchRequest
 from paperboard.storage import listing
 from paperboard.web.deps import get_db, get_search_service
 from paperboard.web.errors import PageError
+from paperboard.web.pagination import Pager
 from paperboard.web.templating import render
 
 router = APIRouter()
-
-
-@dataclass(frozen=True, slots=True)
-class SearchPager:
-    """Previous/next links that keep the query and filters (pagination.Pager keeps a path)."""
-
-    page: int
-    has_next: bool
-    params: dict[str, str]
-
-    def url(self, page: int) -> str:
-        kept = {k: v for k, v in self.params.items() if v}
-        return "/search?" + urlencode(kept | ({"page": str(page)} if page > 1 else {}))
-
-    @property
-    def prev_url(self) -> str | None:
-        return self.url(self.page - 1) if self.page > 1 else None
-
-    @property
-    def next_url(self) -> str | None:
-        return self.url(self.page + 1) if self.has_next else None
 
 
 PER_PAGE = 20
@@ -104,7 +82,9 @@ def search_page(
         highlights = {hit.paper.arxiv_id: hit.highlight for hit in result.hits}
     params = {"q": query, "sort": sort, "cat": cat, "has_code": "1" if has_code else ""}
     params |= {"from": date_from or "", "to": date_to or ""}
-    pager = SearchPager(page=page, has_next=bool(result and result.has_next), params=params)
+    pager = Pager(
+        page=page, has_next=bool(result and result.has_next), path="/search", params=params
+    )
     context = {
         "query": query,
         "params": params,
