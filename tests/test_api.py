@@ -7,6 +7,8 @@ with the recordings wherever paperboard has the same data.
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -348,6 +350,32 @@ def test_last_page_has_no_link(client: TestClient):
 @pytest.mark.parametrize("cursor", ["garbage!", "bm90IGpzb24", "WzEsMl0", "WyJ4IiwxXQ"])
 def test_bad_cursors_are_400(client: TestClient, cursor: str):
     assert "cursor" in get_json(client, f"/api/papers?cursor={cursor}", 400)["error"]
+
+
+def _cursor_of(value: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+# Each decodes to JSON of the right outline but holds a field no page can start at: an id
+# past the 64-bit integers was an OverflowError in SQLite (a 500), as were the others' kin.
+@pytest.mark.parametrize(
+    "value",
+    [
+        [None, 9223372036854775808],
+        [None, 2**31],
+        [None, -1],
+        [None, True],
+        ["2024-01-01T00:00:00+00:00", 9223372036854775808],
+        [12345, 1],
+        [None, 1, 2],
+        {"a": None, "b": 1},
+        "x" * 40,
+    ],
+)
+def test_cursors_with_fields_out_of_range_are_400(client: TestClient, value: object):
+    response = client.get("/api/papers", params={"cursor": _cursor_of(value)})
+    assert response.status_code == 400, response.text
+    assert "cursor" in response.json()["error"]
 
 
 def test_papers_search_parameter(client: TestClient):
