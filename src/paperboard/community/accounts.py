@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import unicodedata
@@ -30,6 +31,11 @@ RESET_TTL = timedelta(hours=1)
 CSRF_BYTES = 24
 
 
+# One IPv6 host is handed a /64 network (RFC 6177): counted by address, it could change
+# address for every request; counted by /64, it is one client like an IPv4 host.
+IPV6_CLIENT_PREFIX = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     """Who is asking, for per-IP limits: the peer address the server saw (a proxy in front
@@ -39,7 +45,20 @@ class Client:
 
     @property
     def who(self) -> str:
-        return f"ip:{self.ip}"
+        try:
+            address = ipaddress.ip_address(self.ip)
+        except ValueError:  # "unknown", or a test client's name
+            return f"ip:{self.ip}"
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return f"ip:{address.ipv4_mapped}"
+            network = ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)
+            return f"ip:{network}"
+        return f"ip:{address}"
+
+    def trying(self, name: str) -> str:
+        """The key of sign-in failures from this client for the name typed."""
+        return f"{self.who}|{account(name)}"
 
 
 def account(user_or_name: User | str) -> str:
@@ -153,7 +172,9 @@ class Accounts:
         time whether the username is unknown, the password wrong or the account disabled."""
         self.context.limiter.hit(("login_per_ip", client.who))
         name = username.strip()[:64]
-        self.context.limiter.check("login_failures_per_account", account(name))
+        # Checked before the password, so a guesser learns nothing once over the limit; keyed
+        # by the address too, so the owner elsewhere is never refused for a stranger's guesses.
+        self.context.limiter.check("login_failures_per_ip_account", client.trying(name))
         password = password[:MAX_PASSWORD_CHARS]
         with self._db.read() as connection:
             found = store.credentials(connection, name) if USERNAME.fullmatch(name) else None
@@ -169,7 +190,7 @@ class Accounts:
                     with self._db.write() as connection:
                         store.set_password_hash(connection, user.id, rehashed)
                 return user
-        self.context.limiter.hit(("login_failures_per_account", account(name)))
+        self.context.limiter.hit(("login_failures_per_ip_account", client.trying(name)))
         raise LoginFailed()
 
     def start_session(self, user: User) -> str:
