@@ -5,6 +5,7 @@ Every command's help carries an example (``paperboard COMMAND --help``).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import logging
@@ -22,7 +23,7 @@ from paperboard.cli_ops import register as register_ops
 from paperboard.cli_support import cli_runtime as _runtime
 from paperboard.cli_support import fail as _fail
 from paperboard.cli_users import token_app, user_app
-from paperboard.config import SettingsError, load_settings, settings_markdown
+from paperboard.config import SettingsError, load_settings, settings_markdown, shown_settings
 
 app = typer.Typer(
     help="paperboard: a self-hostable home for research papers.\n\n"
@@ -63,6 +64,7 @@ def serve(
     import uvicorn
 
     from paperboard.jobs.sync import start_background_sync
+    from paperboard.web.http_protocol import HeadTimeoutProtocol
 
     runtime = _runtime()
     settings = runtime.settings
@@ -89,6 +91,9 @@ def serve(
         port=bind_port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        # h11 with a deadline for each request's head (a partial over a class: it travels to
+        # worker processes by name).
+        http=functools.partial(HeadTimeoutProtocol, head_timeout=settings.header_timeout),
     )
 
 
@@ -558,7 +563,7 @@ def config(
         settings = load_settings()
     except SettingsError as exc:
         raise _fail(str(exc)) from None
-    for key, value in vars(settings).items():
+    for key, value in shown_settings(settings):
         typer.echo(f"{key}: {value}")
 
 
