@@ -20,6 +20,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -331,8 +332,10 @@ async def list_papers(
         )
     headers = None
     if next_cursor is not None:
-        # The URL this client used (so it works behind the same host name), with the cursor.
-        next_url = request.url.include_query_params(cursor=next_cursor, limit=limit)
+        # Absolute, from PAPERBOARD_BASE_URL: never from the request's Host header, which
+        # whoever sends the request chooses.
+        query = urlencode({"cursor": next_cursor, "limit": limit})
+        next_url = f"{get_settings(request).base_url}/api/papers?{query}"
         headers = {"Link": f'<{next_url}>; rel="next"'}
     return _json(body, headers)
 
