@@ -16,6 +16,7 @@ from paperboard.community.context import Context, digest
 from paperboard.community.errors import InvalidInput, LoginFailed, NotFound
 from paperboard.community.mailer import ResetMailer
 from paperboard.community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
+from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
 from paperboard.mail.address import InvalidAddress, normalize_address
 from paperboard.storage import users as store
 from paperboard.storage.database import Database
@@ -106,6 +107,8 @@ def check_display_name(name: str | None) -> str | None:
     name = " ".join((name or "").split())
     if has_control_characters(name):
         raise InvalidInput("A display name cannot hold control characters.", field="display_name")
+    if has_bidi_controls(name):
+        raise InvalidInput(f"A display name {BIDI_CONTROLS_REFUSED}", field="display_name")
     if len(name) > MAX_DISPLAY_NAME_CHARS:
         raise InvalidInput(
             f"A display name has at most {MAX_DISPLAY_NAME_CHARS} characters.",

@@ -13,6 +13,7 @@ from datetime import timedelta
 from paperboard.community.accounts import account, has_control_characters
 from paperboard.community.context import Context, digest
 from paperboard.community.errors import InvalidInput, NotFound
+from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
 from paperboard.storage import tokens as store
 from paperboard.storage import users as user_store
 from paperboard.storage.tokens import TokenInfo
@@ -35,6 +36,8 @@ class ApiTokens:
         name = " ".join(name.split()) or "token"
         if has_control_characters(name):
             raise InvalidInput("A token name cannot hold control characters.", "name")
+        if has_bidi_controls(name):
+            raise InvalidInput(f"A token name {BIDI_CONTROLS_REFUSED}", "name")
         if len(name) > MAX_NAME_CHARS:
             raise InvalidInput(f"A token name has at most {MAX_NAME_CHARS} characters.", "name")
         self.context.limiter.hit(("token_per_account", account(user)))
