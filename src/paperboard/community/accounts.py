@@ -18,6 +18,7 @@ from paperboard.community.mailer import ResetMailer
 from paperboard.community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
 from paperboard.mail.address import InvalidAddress, normalize_address
+from paperboard.storage import tokens as token_store
 from paperboard.storage import users as store
 from paperboard.storage.database import Database
 from paperboard.storage.users import ROLES, DuplicateUser, User
@@ -243,8 +244,10 @@ class Accounts:
         hashed = self.context.passwords.hash(password)
         with self._db.write() as connection:
             store.set_password_hash(connection, user_id, hashed)
-            # Every session ends: a reset is what someone does when a session was stolen.
+            # Every session and API token ends: a change or reset is what someone does when
+            # the password or a session was stolen, and the thief may have made tokens.
             store.delete_user_sessions(connection, user_id)
+            token_store.revoke_all_of(connection, user_id, self.context.clock())
 
     def _reset_signature(self, user_id: int, expires: int, password_hash: str) -> str:
         # The current password hash is in the MAC: once the password changes, every earlier
@@ -331,15 +334,17 @@ class Accounts:
         return updated
 
     def set_disabled(self, username: str, disabled: bool) -> User:
-        """Disable an account (it cannot sign in, and its sessions and tokens stop working at
-        once) or enable it again. Its comments stay; curators hide them if need be."""
+        """Disable an account (it cannot sign in, its sessions end and its tokens are revoked
+        at once) or enable it again. Its comments stay; curators hide them if need be."""
         with self._db.write() as connection:
             user = store.by_username(connection, username)
             if user is None:
                 raise NotFound(f"No account {username!r}.")
             store.set_disabled(connection, user.id, self.context.clock() if disabled else None)
             if disabled:
+                # Ended, not only suspended: enabling the account again brings none back.
                 store.delete_user_sessions(connection, user.id)
+                token_store.revoke_all_of(connection, user.id, self.context.clock())
             updated = store.by_id(connection, user.id)
         assert updated is not None
         return updated
