@@ -6,18 +6,17 @@ An invalid value stops the program with one line naming the variable (see ``Sett
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import time
 from email.utils import parseaddr
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from paperboard.domain.secret_text import HIDDEN, estimated_entropy_bits, redact_url
 
 ENV_PREFIX = "PAPERBOARD_"
 KEYWORD_INDEXES = ("auto", "tantivy", "postgres")
@@ -118,43 +117,12 @@ MIN_SECRET_KEY_CHARS = 32
 # Production wants at least this much estimated randomness in the key (see
 # estimated_entropy_bits): trivial keys score under 25, random 32-hex-digit ones over 90.
 MIN_SECRET_KEY_BITS = 64
-HIDDEN = "********"
 
 
 def _parse_secret_key(value: str) -> Secret:
     if len(value.strip()) < MIN_SECRET_KEY_CHARS:
         raise ValueError(f"expected at least {MIN_SECRET_KEY_CHARS} characters")
     return Secret(value.strip())
-
-
-def _spread_bits(items: Sequence[object]) -> float:
-    """Shannon entropy per item of ``items``' own frequencies."""
-    counts = Counter(items)
-    total = len(items)
-    return -sum(n / total * math.log2(n / total) for n in counts.values()) if total else 0.0
-
-
-def estimated_entropy_bits(text: str) -> float:
-    """A rough, conservative estimate of how many random bits ``text`` holds: its shortest
-    repeating unit's length times the lesser spread of its characters and of the steps
-    between them. Repeats ("aaaa", "abab", "password" x 5) and runs ("abcd...", "0123...")
-    score near 0. Not a strength meter: it only tells a random key from a trivial one."""
-    period = next((p for p in range(1, len(text) // 2 + 1) if text[p:] == text[:-p]), len(text))
-    unit = text[:period]
-    steps = [ord(b) - ord(a) for a, b in pairwise(unit)]
-    return len(unit) * min(_spread_bits(unit), _spread_bits(steps))
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password (if any) replaced by ``***``: fit for messages and output.
-    Works on text no URL parser accepts (that is when it ends up in an error message)."""
-    scheme, separator, rest = url.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not separator:
-        return HIDDEN if "@" in url else url
-    if not at or userinfo.startswith("/") or ":" not in userinfo:
-        return url  # no password (an "@" in a path is not one)
-    return f"{scheme}://{userinfo.partition(':')[0]}:***@{host}"
 
 
 def _hidden(_value: str) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 
-from paperboard.config import redact_url
+from paperboard.domain.secret_text import redact_url
 from paperboard.storage import copy as copy_store
 from paperboard.storage.database import Database
 from paperboard.storage.engine import driver_url
