@@ -129,7 +129,9 @@ def populate(db: Database, papers: int = 60) -> None:
             [("one@example.org", "daily", Topics()), ("two@example.org", "daily", Topics())],
             NOW,
         )
-        subscriptions.request(connection, "three@example.org", "weekly", Topics(), NOW)
+        subscriptions.request(
+            connection, "three@example.org", "weekly", Topics(), NOW, resend_after=NOW
+        )
         assert outbox.enqueue(connection, "daily", "2026-11-20", NOW) == 2
         state.put(connection, "digest:last:daily", "2026-11-20")
         ratelimits.hit(connection, "comment:account:ada:1", NOW + timedelta(minutes=1))

@@ -124,6 +124,24 @@ def test_empty_or_huge_comments_are_refused(site: Site, text: str) -> None:
         site.community.comments.post(site.user("ada"), "2401.00001", text, client=CLIENT)
 
 
+# Issue 14, finding 9: an override makes a comment display in another order than it was
+# written (U+202E turns "exe.txt" into "txt.exe" on screen).
+@pytest.mark.parametrize(
+    "control",
+    ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"],
+)
+def test_comments_with_bidi_controls_are_refused(site: Site, control: str) -> None:
+    ada = site.user("ada")
+    with pytest.raises(InvalidInput, match="reorder text"):
+        site.community.comments.post(ada, "2401.00001", f"see {control}exe.txt", client=CLIENT)
+    kept = site.community.comments.post(ada, "2401.00001", "fine", client=CLIENT)
+    with pytest.raises(InvalidInput, match="reorder text"):
+        site.community.comments.edit(ada, kept.id, f"see {control}exe.txt")
+    # Right-to-left text needs no control character, and is kept as written.
+    hebrew = site.community.comments.post(ada, "2401.00001", "שלום \u200fworld", client=CLIENT)
+    assert hebrew.body == "שלום \u200fworld"
+
+
 def test_replies_must_be_on_the_same_paper(site: Site) -> None:
     site.add(paper("2401.00002"))
     ada = site.user("ada")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import fields
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from paperboard.config import (
     SettingsError,
     load_settings,
     settings_markdown,
+    shown_settings,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -217,6 +219,8 @@ _INVALID = [
     ("PAPERBOARD_EMBEDDER_MAX_TOKENS", "600"),
     ("PAPERBOARD_EMBEDDER_THREADS", "0"),
     ("PAPERBOARD_ENVIRONMENT", "staging"),
+    ("PAPERBOARD_HEADER_TIMEOUT", "0"),
+    ("PAPERBOARD_HEADER_TIMEOUT", "a minute"),
 ]
 
 
@@ -247,18 +251,89 @@ def test_production_refuses_a_missing_secret_key() -> None:
 
 def test_production_refuses_plain_http_links() -> None:
     with pytest.raises(SettingsError, match="https://"):
-        load_settings({"PAPERBOARD_ENVIRONMENT": "production", "PAPERBOARD_SECRET_KEY": "k" * 40})
+        load_settings(
+            {"PAPERBOARD_ENVIRONMENT": "production", "PAPERBOARD_SECRET_KEY": secrets.token_hex(32)}
+        )
 
 
 def test_production_starts_with_a_key_and_https() -> None:
     settings = load_settings(
         {
             "PAPERBOARD_ENVIRONMENT": "production",
-            "PAPERBOARD_SECRET_KEY": "k" * 40,
+            "PAPERBOARD_SECRET_KEY": secrets.token_hex(32),
             "PAPERBOARD_BASE_URL": "https://papers.example.org",
         }
     )
     assert settings.environment == "production"
+
+
+# Secrets (and URLs with a password in them) are never echoed in the start-up error: logs and
+# terminals are read by more people than the secret is for.
+@pytest.mark.parametrize(
+    ("variable", "value", "secret"),
+    [
+        ("PAPERBOARD_SECRET_KEY", "hunter2-but-too-short", "hunter2"),
+        ("PAPERBOARD_SMTP_URL", "smtp://ada:hunter2@mail.example.org?tls=1", "hunter2"),
+        ("PAPERBOARD_SMTP_URL", "smtp://ada:hunter2@mail.example.org:99999", "hunter2"),
+        ("PAPERBOARD_DATABASE_URL", "mysql://ada:hunter2@db.example.org/papers", "hunter2"),
+        ("PAPERBOARD_DATABASE_URL", "postgresql://ada:hunter2@[db/papers", "hunter2"),
+    ],
+)
+def test_an_invalid_secret_is_not_printed(variable: str, value: str, secret: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        load_settings({variable: value})
+    message = str(info.value)
+    assert message.startswith(f"{variable}=") and "invalid" in message
+    assert secret not in message
+
+
+# A key of repeated or sequential characters has the length but not the randomness: whoever
+# guesses it forges every emailed link, CSRF token and reset link.
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 32,
+        "ab" * 20,
+        "abcdefghijklmnopqrstuvwxyz012345",
+        "0123456789abcdef" * 4,
+        "password" * 5,
+    ],
+)
+def test_production_refuses_a_guessable_secret_key(key: str) -> None:
+    environ = {
+        "PAPERBOARD_ENVIRONMENT": "production",
+        "PAPERBOARD_SECRET_KEY": key,
+        "PAPERBOARD_BASE_URL": "https://papers.example.org",
+    }
+    with pytest.raises(SettingsError, match="PAPERBOARD_SECRET_KEY") as info:
+        load_settings(environ)
+    assert key not in str(info.value) and "openssl rand" in str(info.value)
+
+
+def test_production_accepts_random_keys_of_the_usual_kinds() -> None:
+    for _ in range(200):
+        for key in (secrets.token_hex(16), secrets.token_hex(32), secrets.token_urlsafe(32)):
+            environ = {
+                "PAPERBOARD_ENVIRONMENT": "production",
+                "PAPERBOARD_SECRET_KEY": key,
+                "PAPERBOARD_BASE_URL": "https://papers.example.org",
+            }
+            assert load_settings(environ).secret_key is not None, key
+
+
+def test_shown_settings_hide_secrets() -> None:
+    settings = load_settings(
+        {
+            "PAPERBOARD_DATABASE_URL": "postgresql://ada:hunter2@db.example.org/papers",
+            "PAPERBOARD_SMTP_URL": "smtp://ada:hunter2@mail.example.org:587",
+            "PAPERBOARD_SECRET_KEY": secrets.token_hex(32),
+            "PAPERBOARD_SECRTE_KEY": "a misspelt hunter2",
+        }
+    )
+    shown = "\n".join(f"{name}: {value}" for name, value in shown_settings(settings))
+    assert "hunter2" not in shown and settings.secret_key.reveal() not in shown
+    assert "postgresql://ada:***@db.example.org/papers" in shown
+    assert "PAPERBOARD_SECRTE_KEY" in shown
 
 
 def test_embedder_settings_are_validated() -> None:

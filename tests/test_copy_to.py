@@ -140,6 +140,9 @@ def _serves_the_copied_papers(target: Database, data_dir: Path) -> None:
         ("mysql://u@h/db", "must be PostgreSQL"),
         ("not a url", "is not a database URL"),
         ("postgresql://u@localhost:5432", "names no database"),
+        # The password of a mistyped URL is not printed back.
+        ("post gres://ada:hunter2@db/papers", "is not a database URL"),
+        ("postgresql://ada:hunter2@db:port/papers", "is not a database URL"),
     ],
 )
 def test_migrate_refuses_other_targets(data_dir: Path, target: str, message: str) -> None:
@@ -147,6 +150,7 @@ def test_migrate_refuses_other_targets(data_dir: Path, target: str, message: str
     result = migrate(data_dir, target)
     assert result.exit_code == 2
     assert message in result.output
+    assert "hunter2" not in result.output
     assert sorted(path.name for path in data_dir.iterdir()) == before
     assert not Path("elsewhere.db").exists()
 

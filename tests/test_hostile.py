@@ -31,6 +31,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from paperboard.domain.bidi import has_bidi_controls
 from paperboard.domain.paper import PaperRecord, clean_title
 from paperboard.ingest.arxiv_api import parse_atom
 from paperboard.ingest.errors import SourceError
@@ -357,11 +358,16 @@ def test_hostile_comments_are_stored_as_written_and_rendered_inert(hostile: Host
     ada = site.signed_in("ada")
     for text in [*HOSTILE, *MARKDOWN_HOSTILE]:
         response = ada.comment("2401.00001", f"Before {text} after")
+        if has_bidi_controls(text):  # refused with a message that says why
+            assert response.status_code == 400, (text, response.status_code)
+            assert "reorder text" in response.text
+            continue
         assert response.status_code == 303, (text, response.text[:300])
     page = site.visitor().get("/papers/2401.00001")
     assert_inert(page.text, "paper page", SCRIPT, IMG, "javascript:alert(1)")
     thread = site.visitor().get("/api/papers/2401.00001/comments").json()
-    assert len(thread) == len(HOSTILE) + len(MARKDOWN_HOSTILE)
+    refused = sum(has_bidi_controls(text) for text in HOSTILE)
+    assert len(thread) == len(HOSTILE) + len(MARKDOWN_HOSTILE) - refused
     # Stored as written (less NULs), rendered through the sanitiser.
     assert {c["text"] for c in thread} >= {f"Before {t} after" for t in MARKDOWN_HOSTILE}
     assert f"Before {SCRIPT} after" in {c["text"] for c in thread}
@@ -442,8 +448,12 @@ def test_hostile_display_names_are_shown_as_text(hostile: HostileSite) -> None:
     mallory.comment("2401.00001", "hello")
     for text in HOSTILE:
         saved = mallory.post_form("/account", {"display_name": text})
-        # Control characters (NUL: a 500 on PostgreSQL) are refused; the rest is text.
-        refused = any(unicodedata.category(c) == "Cc" for c in " ".join(text.split()))
+        # Control characters (NUL: a 500 on PostgreSQL) and bidi overrides (they reorder the
+        # rest of a line) are refused; the rest is text.
+        cleaned = " ".join(text.split())
+        refused = has_bidi_controls(cleaned) or any(
+            unicodedata.category(c) == "Cc" for c in cleaned
+        )
         assert saved.status_code == (400 if refused else 200), (text, saved.status_code)
         assert_inert(saved.text, f"account {text!r}")
         token = mallory.post_form("/account/tokens", {"name": text})

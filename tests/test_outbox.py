@@ -74,7 +74,9 @@ def test_enqueue_is_idempotent_and_only_for_confirmed(board: Database) -> None:
     add_subscribers(board, emails(3))
     add_subscribers(board, emails(2, "weekly"), frequency="weekly")
     with board.write() as connection:
-        pending = subscriptions.request(connection, "pending@example.org", "daily", Topics(), NOW)
+        pending = subscriptions.request(
+            connection, "pending@example.org", "daily", Topics(), NOW, resend_after=NOW
+        )
         assert pending.status == "pending"
         assert store.enqueue(connection, "daily", PERIOD.key, NOW) == 3
         assert store.enqueue(connection, "daily", PERIOD.key, NOW) == 0

@@ -8,19 +8,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from paperboard.community.accounts import Client
 from paperboard.community.errors import LoginFailed, RateLimited
 from paperboard.community.ratelimit import Limits, RateLimiter, Rule
 from paperboard.storage.database import Database
-from tests.community_site import PASSWORD, Clock, Site, build_site, featured, paper
+from tests.community_site import PASSWORD, Clock, Site, Visitor, build_site, featured, paper
 
 # The start of a minute, so that windows of a minute or an hour start with the test.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TIGHT = Limits().with_rules(
     signup_per_ip=Rule(2, 3600),
     login_per_ip=Rule(5, 600),
-    login_failures_per_account=Rule(3, 900),
+    login_failures_per_ip_account=Rule(3, 900),
     vote_per_account=Rule(3, 60),
     vote_per_ip=Rule(5, 60),
     comment_per_account=Rule(2, 60),
@@ -51,18 +52,50 @@ def test_sign_ups_per_ip(site: Site) -> None:
     assert site.visitor().sign_up("alan").status_code == 303
 
 
-def test_login_failures_per_account_do_not_reveal_the_account(site: Site) -> None:
+def test_login_failures_per_address_and_name_do_not_reveal_the_account(site: Site) -> None:
     site.community.limits = TIGHT.with_rules(login_per_ip=Rule(100, 600))
     site.user("ada")
     for name in ("ada", "nobody"):
         for _ in range(3):
             assert site.visitor().log_in(name, "wrong").status_code == 401
-        # Locked for the window, existing or not: the same answer for both names.
+        # This address is done guessing this name for the window, existing or not: the same
+        # answer for both names, and even the right password waits.
         locked = site.visitor().log_in(name, PASSWORD if name == "ada" else "wrong")
         assert locked.status_code == 429, name
         assert 0 < int(locked.headers["retry-after"]) <= 900
     site.clock.advance(minutes=15)
     assert site.visitor().log_in("ada").status_code == 303
+
+
+def test_a_strangers_guesses_never_lock_the_owner_out(site: Site) -> None:
+    """Issue 14, finding 3: failures counted per name alone, and checked before the password,
+    let anyone keep an account's owner out with 10 guesses every 15 minutes."""
+    site.community.limits = TIGHT.with_rules(login_per_ip=Rule(100, 600))
+    site.user("ada")
+    accounts = site.community.accounts
+    for attacker in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
+        for _ in range(3):
+            with pytest.raises(LoginFailed):
+                accounts.log_in("ada", "wrong", client=Client(attacker))
+        with pytest.raises(RateLimited):
+            accounts.log_in("ada", "wrong", client=Client(attacker))
+    # The owner, from an address of their own, signs in at once: by the service and the form.
+    assert accounts.log_in("ada", PASSWORD, client=Client("203.0.113.50")).username == "ada"
+    owner = Visitor(TestClient(site.app, client=("203.0.113.51", 50000)))
+    assert owner.log_in("ada").status_code == 303
+
+
+def test_ipv6_clients_are_counted_by_their_64_bit_network(site: Site) -> None:
+    """One IPv6 host holds a /64 (2^64 addresses): counted by address, it would be unlimited."""
+    site.user("ada")
+    accounts = site.community.accounts
+    for host in range(5):
+        with pytest.raises(LoginFailed):
+            accounts.log_in(f"user{host}", "wrong", client=Client(f"2001:db8:1:2::{host + 1:x}"))
+    with pytest.raises(RateLimited):
+        accounts.log_in("ada", PASSWORD, client=Client("2001:db8:1:2:ffff::9"))
+    assert accounts.log_in("ada", PASSWORD, client=Client("2001:db8:1:3::1")).username == "ada"
+    assert Client("::ffff:198.51.100.7").who == Client("198.51.100.7").who
 
 
 def test_logins_per_ip(site: Site) -> None:

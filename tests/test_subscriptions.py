@@ -94,18 +94,62 @@ def test_resubscribing_does_not_duplicate(
     db: Database, service: Subscriptions, sender: InMemorySender, clock: Clock
 ) -> None:
     service.request("ada@example.org", "daily", Topics())
-    # Within the resend interval: stored, but no second mail.
+    # Within the resend interval: no second mail, and nothing changes (the mail that went out
+    # describes what its link confirms).
     second = service.request("ADA@example.org", "weekly", Topics(keywords=("agents",)))
     assert second.mailed == THROTTLED
     assert len(sender.messages) == 1
-    # A pending row takes the latest preferences (nothing was ever sent to it).
-    assert (second.subscriber.frequency, second.subscriber.topics.keywords) == (
-        "weekly",
-        ("agents",),
-    )
+    assert (second.subscriber.frequency, second.subscriber.topics) == ("daily", Topics())
     clock.advance(RESEND_INTERVAL)
-    assert service.request("ada@example.org", "weekly", Topics()).mailed == CONFIRMATION
+    third = service.request("ada@example.org", "weekly", Topics(keywords=("agents",)))
+    assert third.mailed == CONFIRMATION
+    assert (third.subscriber.frequency, third.subscriber.topics.keywords) == ("weekly", ("agents",))
     assert count(db) == {"pending": 1}
+
+
+def test_a_confirmation_link_confirms_what_its_mail_said(
+    db: Database, service: Subscriptions, sender: InMemorySender, clock: Clock
+) -> None:
+    """Issue 14, finding 8: re-posting a pending address with other topics changed what the
+    owner's confirmation link confirmed."""
+    mine = Topics(("cs.CL",), ("retrieval",))
+    service.request("ada@example.org", "daily", mine)
+    first_link = token_in(sender, "/subscribe/confirm?token=")
+    # Someone else, knowing only the address, asks for other preferences at once...
+    theirs = Topics(("math.AG",), ("spam",), "anything at all")
+    assert service.request("ada@example.org", "weekly", theirs).mailed == THROTTLED
+    # ... and later, when a new confirmation does go out (to ada, saying what it sets up).
+    clock.advance(RESEND_INTERVAL)
+    assert service.request("ada@example.org", "weekly", theirs).mailed == CONFIRMATION
+    text, _ = parts(parse(sender.messages[-1].data))
+    assert "math.AG" in text and "weekly" in text.lower()
+    # The first link no longer confirms anything: the preferences it was sent for are gone.
+    with pytest.raises(InvalidToken, match="newer confirmation"):
+        service.confirm(first_link)
+    assert count(db) == {"pending": 1}
+    # The newest link confirms exactly what its mail said.
+    confirmed = service.confirm(token_in(sender, "/subscribe/confirm?token="))
+    assert (confirmed.status, confirmed.frequency, confirmed.topics) == (
+        "confirmed",
+        "weekly",
+        theirs,
+    )
+
+
+def test_a_confirmation_link_made_for_other_preferences_is_refused(
+    db: Database, service: Subscriptions, sender: InMemorySender
+) -> None:
+    service.request("ada@example.org", "daily", Topics(("cs.CL",)))
+    link = token_in(sender, "/subscribe/confirm?token=")
+    subscriber = service.for_email("ada@example.org")
+    assert subscriber is not None
+    with db.write() as connection:  # what a later request (or anything else) leaves there
+        store.update_preferences(connection, subscriber.id, "weekly", Topics(("cs.CL",)), NOW)
+    with pytest.raises(InvalidToken):
+        service.confirm(link)
+    with db.write() as connection:
+        store.update_preferences(connection, subscriber.id, "daily", Topics(("cs.CL",)), NOW)
+    assert service.confirm(link).status == "confirmed"
 
 
 def test_a_confirmed_address_gets_a_reminder_not_a_new_subscription(
@@ -253,8 +297,10 @@ def test_signing_key_from_settings_or_a_kept_file(tmp_path: Path) -> None:
 def test_storage_round_trip_and_status_changes(db: Database) -> None:
     topics = Topics(("cs.CL", "stat.ML"), ("diffusion", "graph neural network"), "LLM agents")
     with db.write() as connection:
-        subscriber = store.request(connection, "ada@example.org", "weekly", topics, NOW)
-        store.request(connection, "ada@example.org", "daily", topics, NOW)
+        subscriber = store.request(
+            connection, "ada@example.org", "weekly", topics, NOW, resend_after=NOW
+        )
+        store.request(connection, "ada@example.org", "daily", topics, NOW, resend_after=NOW)
         assert store.get(connection, subscriber.id) == store.get_by_email(
             connection, "ada@example.org"
         )

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from paperboard.community.accounts import Client
-from paperboard.community.errors import NotFound
+from paperboard.community.errors import InvalidInput, NotFound
 from paperboard.storage.database import Database
 from paperboard.storage.schema import api_tokens
-from tests.community_site import Site, build_site, featured, paper
+from tests.command_line import run
+from tests.community_site import PASSWORD, Site, build_site, featured, paper
 
 CLIENT = Client("192.0.2.1")
 TODAY = datetime.now(UTC).date()
@@ -120,3 +121,101 @@ def test_tokens_on_the_account_page(site: Site) -> None:
     assert other.post_form(f"/account/tokens/{info.id}/revoke").status_code == 404
     assert visitor.post_form(f"/account/tokens/{info.id}/revoke").status_code == 303
     assert site.community.tokens.authenticate(token) is None
+
+
+# --- issue 14, finding 6: tokens end with the password, stay ended, and may expire ---------------
+
+
+@pytest.fixture
+def both(tmp_path: Path, db: Database) -> Iterator[Site]:
+    """A site on each backend (the token queries and the migration on PostgreSQL too)."""
+    built = build_site(db, tmp_path / "data")
+    built.add(paper("2401.00001"), featured("2401.00001", TODAY))
+    yield built
+    built.close()
+
+
+def test_a_password_change_or_reset_ends_the_accounts_tokens(both: Site) -> None:
+    """A stolen password or session is why people change or reset a password: the thief's
+    tokens must stop too, not only the sessions."""
+    ada = both.user("ada")
+    both.user("bob")
+    tokens = both.community.tokens
+    _, first = tokens.create_for("ada", "laptop")
+    _, second = tokens.create_for("ada", "ci")
+    _, bobs = tokens.create_for("bob")
+    both.community.accounts.change_password(ada, PASSWORD, "a brand new passphrase")
+    assert tokens.authenticate(first) is None and tokens.authenticate(second) is None
+    assert all(info.revoked_at is not None for info in tokens.tokens_of(ada))
+    assert tokens.authenticate(bobs) is not None  # other accounts' tokens are untouched
+    _, third = tokens.create_for("ada", "after the change")
+    assert tokens.authenticate(third) is not None
+    link = both.community.accounts.reset_link("ada")
+    both.community.accounts.reset_password(link.partition("token=")[2], "yet another one")
+    assert tokens.authenticate(third) is None
+
+
+def test_the_pages_say_a_new_password_ends_the_tokens(both: Site) -> None:
+    visitor = both.signed_in("ada")
+    assert "ends your API tokens" in visitor.get("/account").text
+    link = both.community.accounts.reset_link("ada")
+    reset_page = visitor.get(link.removeprefix(both.settings.base_url)).text
+    assert "API tokens will stop working" in reset_page
+
+
+def test_a_re_enabled_account_does_not_get_its_old_tokens_back(both: Site) -> None:
+    both.user("spammer")
+    _, token = both.community.tokens.create_for("spammer")
+    both.community.accounts.set_disabled("spammer", True)
+    assert both.community.tokens.authenticate(token) is None
+    both.community.accounts.set_disabled("spammer", False)
+    assert both.community.tokens.authenticate(token) is None
+
+
+def test_tokens_expire_when_asked_to(both: Site) -> None:
+    ada = both.user("ada")
+    tokens = both.community.tokens
+    info, token = tokens.create(ada, "a week", expires_in=timedelta(days=7))
+    _, forever = tokens.create(ada, "no expiry")
+    assert info.expires_at == both.clock() + timedelta(days=7)
+    assert tokens.authenticate(token) is not None
+    (used, *_) = [i for i in tokens.tokens_of(ada) if i.id == info.id]
+    assert used.last_used_at == both.clock()
+    both.clock.advance(days=7)
+    assert tokens.authenticate(token) is None
+    assert tokens.authenticate(forever) is not None
+    states = {i.name: i.state_at(both.clock()) for i in tokens.tokens_of(ada)}
+    assert states == {"a week": "expired", "no expiry": "active"}
+    for days in (0, -1, 3651):
+        with pytest.raises(InvalidInput):
+            tokens.create(ada, "bad", expires_in=timedelta(days=days))
+
+
+def test_the_account_page_sets_and_shows_expiry_and_last_use(both: Site) -> None:
+    visitor = both.signed_in("ada")
+    created = visitor.post_form("/account/tokens", {"name": "ci", "expires_days": "30"})
+    assert created.status_code == 201
+    token = created.text.split('<code class="token-value">')[1].split("<")[0]
+    expires = (both.clock() + timedelta(days=30)).date()
+    (info,) = both.community.tokens.tokens_of(both.community.accounts.by_username("ada"))  # type: ignore[arg-type]
+    assert info.expires_at is not None and info.expires_at.date() == expires
+    page = visitor.get("/account").text
+    assert 'name="expires_days"' in page and "Expires" in page and "Last used" in page
+    assert "never" in page  # not used yet
+    visitor.http.post("/api/papers/2401.00001/upvote", headers=bearer(token))
+    assert "never</td>" not in visitor.get("/account").text.split("token-table")[1]
+    for bad in ("forever", "0", "3651", "9999999999", "²"):
+        refused = visitor.post_form("/account/tokens", {"name": "x", "expires_days": bad})
+        assert refused.status_code == 400, bad
+
+
+def test_token_cli_sets_an_expiry(both: Site, database_url: str) -> None:
+    both.user("ada")
+    data = both.settings.data_dir
+    url = both.db.url
+    created = run(data, "token", "create", "ada", "--expires-days", "7", database_url=url)
+    assert created.exit_code == 0, created.output
+    listed = run(data, "token", "list", "ada", database_url=url)
+    assert "\tactive\texpires " in listed.stdout
+    refused = run(data, "token", "create", "ada", "--expires-days", "0", database_url=url)
+    assert refused.exit_code == 2

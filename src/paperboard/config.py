@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from paperboard.domain.addresses import is_valid_address
+from paperboard.domain.secret_text import HIDDEN, estimated_entropy_bits, redact_url
 from paperboard.domain.smtp_url import parse_smtp_url
 
 ENV_PREFIX = "PAPERBOARD_"
@@ -111,12 +112,19 @@ def _parse_mail_from(value: str) -> str:
 
 # Signing keys shorter than this are guessable; `openssl rand -hex 32` makes a good one.
 MIN_SECRET_KEY_CHARS = 32
+# Production wants at least this much estimated randomness in the key (see
+# estimated_entropy_bits): trivial keys score under 25, random 32-hex-digit ones over 90.
+MIN_SECRET_KEY_BITS = 64
 
 
 def _parse_secret_key(value: str) -> Secret:
     if len(value.strip()) < MIN_SECRET_KEY_CHARS:
         raise ValueError(f"expected at least {MIN_SECRET_KEY_CHARS} characters")
     return Secret(value.strip())
+
+
+def _hidden(_value: str) -> str:
+    return HIDDEN
 
 
 def _parse_embedder(value: str) -> str:
@@ -152,6 +160,8 @@ class Setting:
     help: str
     default: str | None
     parse: Callable[[str], Any] = str
+    # How a value is shown in error messages: secrets never appear (None: as it is).
+    redact: Callable[[str], str] | None = None
 
     @property
     def env(self) -> str:
@@ -171,6 +181,7 @@ SETTINGS: tuple[Setting, ...] = (
         "`postgresql://user:pass@host:5432/db` URL selects PostgreSQL (needs pgvector).",
         None,
         _parse_database_url,
+        redact_url,
     ),
     Setting(
         "keyword_index",
@@ -234,6 +245,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", "Port `serve` listens on.", "8000", _parse_int(1, 65535)),
     Setting("workers", "Web processes `serve` starts.", "1", _parse_int(1, 64)),
     Setting(
+        "header_timeout",
+        "Seconds `serve` gives a client to send a request's line and headers before it closes "
+        "the connection, so that slow or silent clients cannot hold connections open "
+        "(uvicorn has no such limit of its own).",
+        "10",
+        _parse_int(1, 300),
+    ),
+    Setting(
         "web_threads",
         "Threads per web process that build responses (pages, API, search) off its event loop. "
         "More let slow requests (a mail server, a password hash) block fewer others, but the "
@@ -257,6 +276,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Unset: subscribing is switched off.",
         None,
         _parse_smtp_url,
+        redact_url,
     ),
     Setting(
         "mail_from",
@@ -268,10 +288,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "secret_key",
         "Key that signs the links in emails (confirm, unsubscribe, manage); at least "
-        "32 characters, the same on every process. Default: a random key kept in "
+        "32 characters, the same on every process; in production it must look random "
+        "(repeated or sequential characters are refused). Default: a random key kept in "
         "`secret_key` in the data dir.",
         None,
         _parse_secret_key,
+        _hidden,
     ),
     Setting(
         "digest_daily_at",
@@ -354,6 +376,7 @@ class Settings:
     host: str
     port: int
     workers: int
+    header_timeout: int
     web_threads: int
     log_level: str
     smtp_url: Secret | None
@@ -394,7 +417,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            raise SettingsError(f"{setting.env}={raw!r} is invalid: {exc}") from None
+            shown = setting.redact(raw) if setting.redact else raw
+            raise SettingsError(f"{setting.env}={shown!r} is invalid: {exc}") from None
     values.update(overrides)
     if values["database_url"] is None:
         db_path = Path(values["data_dir"]).resolve() / "paperboard.db"
@@ -427,11 +451,33 @@ def check_production(settings: Settings) -> None:
             f"{ENV_PREFIX}ENVIRONMENT=production needs {ENV_PREFIX}SECRET_KEY "
             "(at least 32 characters, e.g. `openssl rand -hex 32`)"
         )
+    if estimated_entropy_bits(settings.secret_key.reveal()) < MIN_SECRET_KEY_BITS:
+        # The key is not in the message: start-up errors end up in logs.
+        raise SettingsError(
+            f"{ENV_PREFIX}SECRET_KEY={HIDDEN} is invalid in production: it looks guessable "
+            "(repeated or sequential characters); make a random one with `openssl rand -hex 32`"
+        )
     if not settings.base_url.startswith("https://"):
         raise SettingsError(
             f"{ENV_PREFIX}ENVIRONMENT=production needs an https:// {ENV_PREFIX}BASE_URL "
             f"(got {settings.base_url!r})"
         )
+
+
+def shown_settings(settings: Settings) -> list[tuple[str, str]]:
+    """The settings as ``paperboard config`` prints them: secrets (the signing key, passwords
+    in URLs) hidden, unknown variables named but not shown (one may be a misspelt secret)."""
+    shown = []
+    for item in fields(Settings):
+        value = getattr(settings, item.name)
+        if item.name == "extra":
+            text = ", ".join(sorted(value)) + " (unknown, ignored)" if value else "none"
+        elif item.name == "database_url":
+            text = redact_url(value)
+        else:
+            text = str(value)
+        shown.append((item.name, text))
+    return shown
 
 
 def settings_markdown() -> str:

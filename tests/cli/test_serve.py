@@ -81,3 +81,50 @@ def test_serve_starts_offline_with_sync_on_start(tmp_path: Path) -> None:
             page = httpx.get(f"{base}/", timeout=5)
             assert page.status_code == 200
             assert "paperboard ingest" in page.text
+
+
+def _closed_within(connection: socket.socket, seconds: float) -> bool:
+    """Whether the server closes ``connection`` within ``seconds`` (reading what it sends)."""
+    connection.settimeout(seconds)
+    try:
+        while connection.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def test_serve_closes_connections_whose_request_head_never_ends(tmp_path: Path) -> None:
+    """Issue 14, finding 9: uvicorn waits for ever on a request whose headers never finish,
+    so a few slow-loris clients could hold every connection."""
+    with serving(tmp_path / "data", "--no-sync", sync_on_start="false", header_timeout="1") as base:
+        port = int(base.rpartition(":")[2])
+        address = ("127.0.0.1", port)
+        with socket.create_connection(address) as silent:
+            started = time.monotonic()
+            assert _closed_within(silent, 5)
+            assert time.monotonic() - started >= 0.9  # not at once: the deadline is 1 s
+        with socket.create_connection(address) as partial:
+            partial.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            assert _closed_within(partial, 5)
+        with socket.create_connection(address) as trickle:
+            # A byte at a time keeps data coming, but the head is still late as a whole.
+            started = time.monotonic()
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\n":
+                try:
+                    trickle.sendall(bytes([byte]))
+                except OSError:
+                    break
+                time.sleep(0.1)
+            assert _closed_within(trickle, 5)
+            assert time.monotonic() - started < 4
+        with socket.create_connection(address) as kept_alive:
+            # A finished request is answered; the next one's unfinished head is cut off.
+            kept_alive.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            kept_alive.settimeout(5)
+            assert kept_alive.recv(4096).startswith(b"HTTP/1.1 200")
+            kept_alive.sendall(b"GET /healthz HTTP/1.1\r\n")
+            assert _closed_within(kept_alive, 5)
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200

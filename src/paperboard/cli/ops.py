@@ -20,7 +20,7 @@ from rich.table import Table
 
 from paperboard.cli import services
 from paperboard.cli.support import EXIT_INTERRUPTED, cli_runtime, cli_settings, fail
-from paperboard.config import SettingsError, load_settings, settings_markdown
+from paperboard.config import SettingsError, load_settings, settings_markdown, shown_settings
 
 if TYPE_CHECKING:
     from paperboard.ops.copy_to import TableCount
@@ -70,7 +70,7 @@ def config(
         settings = load_settings()
     except SettingsError as exc:
         raise fail(str(exc)) from None
-    for key, value in vars(settings).items():
+    for key, value in shown_settings(settings):
         typer.echo(f"{key}: {value}")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 from datetime import UTC, datetime
@@ -47,6 +48,11 @@ def serve(
         port=bind_port,
         workers=workers or settings.workers,
         log_level=settings.log_level,
+        # h11 with a deadline for each request's head (a partial over a class: it travels to
+        # worker processes by name).
+        http=functools.partial(
+            services.http_protocol.HeadTimeoutProtocol, head_timeout=settings.header_timeout
+        ),
     )
 
 

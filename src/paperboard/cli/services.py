@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from paperboard.search import service as search_service
     from paperboard.storage import database
     from paperboard.storage import migrate as migrations
+    from paperboard.web import http_protocol
 else:
     # The composition root and the database.
     runtime = LazyModule("paperboard.runtime")
@@ -91,3 +92,4 @@ else:
     stats = LazyModule("paperboard.ops.stats")
     # The web server.
     uvicorn = LazyModule("uvicorn")
+    http_protocol = LazyModule("paperboard.web.http_protocol")

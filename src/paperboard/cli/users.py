@@ -129,20 +129,27 @@ def user_disable(
 def token_create(
     username: Annotated[str, typer.Argument(help="The account the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    expires_days: Annotated[
+        int | None, typer.Option(help="Days until it stops working (default: never).")
+    ] = None,
 ) -> None:
     """Create an API token and print it (only now: it is stored hashed).
 
-    Example: paperboard token create ada --name 'submit script'
+    Example: paperboard token create ada --name 'submit script' --expires-days 90
     """
+    # Imported when the command runs, as _community() does: `paperboard --help` stays quick.
+    from paperboard.community.tokens import expiry_in_days
+
     with _community() as community:
-        info, token = community.tokens.create_for(username, name)
+        expires_in = expiry_in_days(expires_days) if expires_days is not None else None
+        info, token = community.tokens.create_for(username, name, expires_in=expires_in)
     typer.echo(f"token {info.id} for {username}:", err=True)
     typer.echo(token)
 
 
 @token_app.command("list")
 def token_list(username: Annotated[str, typer.Argument(help="The account.")]) -> None:
-    """List an account's tokens (id, start of the token, name, state).
+    """List an account's tokens (id, start of the token, name, state, expiry).
 
     Example: paperboard token list ada
     """
@@ -150,9 +157,11 @@ def token_list(username: Annotated[str, typer.Argument(help="The account.")]) ->
         user = community.accounts.by_username(username)
         if user is None:
             raise NotFound(f"No account {username!r}.")
+        now = community.context.clock()
         for info in community.tokens.tokens_of(user):
-            state = "revoked" if info.revoked_at else "active"
-            typer.echo(f"{info.id}\t{info.prefix}…\t{info.name}\t{state}")
+            expiry = f"expires {info.expires_at:%Y-%m-%d %H:%M}" if info.expires_at else "no expiry"
+            line = f"{info.id}\t{info.prefix}…\t{info.name}\t{info.state_at(now)}\t{expiry}"
+            typer.echo(line)
 
 
 @token_app.command("revoke")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import unicodedata
@@ -16,6 +17,8 @@ from paperboard.community.errors import InvalidInput, LoginFailed, NotFound
 from paperboard.community.mailer import ResetMailer
 from paperboard.community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from paperboard.domain.addresses import InvalidAddress, normalize_address
+from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
+from paperboard.storage import tokens as token_store
 from paperboard.storage import users as store
 from paperboard.storage.database import Database
 from paperboard.storage.users import ROLES, DuplicateUser, User
@@ -30,6 +33,11 @@ RESET_TTL = timedelta(hours=1)
 CSRF_BYTES = 24
 
 
+# One IPv6 host is handed a /64 network (RFC 6177): counted by address, it could change
+# address for every request; counted by /64, it is one client like an IPv4 host.
+IPV6_CLIENT_PREFIX = 64
+
+
 @dataclass(frozen=True, slots=True)
 class Client:
     """Who is asking, for per-IP limits: the peer address the server saw (a proxy in front
@@ -39,7 +47,20 @@ class Client:
 
     @property
     def who(self) -> str:
-        return f"ip:{self.ip}"
+        try:
+            address = ipaddress.ip_address(self.ip)
+        except ValueError:  # "unknown", or a test client's name
+            return f"ip:{self.ip}"
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:
+                return f"ip:{address.ipv4_mapped}"
+            network = ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False)
+            return f"ip:{network}"
+        return f"ip:{address}"
+
+    def trying(self, name: str) -> str:
+        """The key of sign-in failures from this client for the name typed."""
+        return f"{self.who}|{account(name)}"
 
 
 def account(user_or_name: User | str) -> str:
@@ -87,6 +108,8 @@ def check_display_name(name: str | None) -> str | None:
     name = " ".join((name or "").split())
     if has_control_characters(name):
         raise InvalidInput("A display name cannot hold control characters.", field="display_name")
+    if has_bidi_controls(name):
+        raise InvalidInput(f"A display name {BIDI_CONTROLS_REFUSED}", field="display_name")
     if len(name) > MAX_DISPLAY_NAME_CHARS:
         raise InvalidInput(
             f"A display name has at most {MAX_DISPLAY_NAME_CHARS} characters.",
@@ -153,7 +176,9 @@ class Accounts:
         time whether the username is unknown, the password wrong or the account disabled."""
         self.context.limiter.hit(("login_per_ip", client.who))
         name = username.strip()[:64]
-        self.context.limiter.check("login_failures_per_account", account(name))
+        # Checked before the password, so a guesser learns nothing once over the limit; keyed
+        # by the address too, so the owner elsewhere is never refused for a stranger's guesses.
+        self.context.limiter.check("login_failures_per_ip_account", client.trying(name))
         password = password[:MAX_PASSWORD_CHARS]
         with self._db.read() as connection:
             found = store.credentials(connection, name) if USERNAME.fullmatch(name) else None
@@ -169,7 +194,7 @@ class Accounts:
                     with self._db.write() as connection:
                         store.set_password_hash(connection, user.id, rehashed)
                 return user
-        self.context.limiter.hit(("login_failures_per_account", account(name)))
+        self.context.limiter.hit(("login_failures_per_ip_account", client.trying(name)))
         raise LoginFailed()
 
     def start_session(self, user: User) -> str:
@@ -219,8 +244,10 @@ class Accounts:
         hashed = self.context.passwords.hash(password)
         with self._db.write() as connection:
             store.set_password_hash(connection, user_id, hashed)
-            # Every session ends: a reset is what someone does when a session was stolen.
+            # Every session and API token ends: a change or reset is what someone does when
+            # the password or a session was stolen, and the thief may have made tokens.
             store.delete_user_sessions(connection, user_id)
+            token_store.revoke_all_of(connection, user_id, self.context.clock())
 
     def _reset_signature(self, user_id: int, expires: int, password_hash: str) -> str:
         # The current password hash is in the MAC: once the password changes, every earlier
@@ -307,15 +334,17 @@ class Accounts:
         return updated
 
     def set_disabled(self, username: str, disabled: bool) -> User:
-        """Disable an account (it cannot sign in, and its sessions and tokens stop working at
-        once) or enable it again. Its comments stay; curators hide them if need be."""
+        """Disable an account (it cannot sign in, its sessions end and its tokens are revoked
+        at once) or enable it again. Its comments stay; curators hide them if need be."""
         with self._db.write() as connection:
             user = store.by_username(connection, username)
             if user is None:
                 raise NotFound(f"No account {username!r}.")
             store.set_disabled(connection, user.id, self.context.clock() if disabled else None)
             if disabled:
+                # Ended, not only suspended: enabling the account again brings none back.
                 store.delete_user_sessions(connection, user.id)
+                token_store.revoke_all_of(connection, user.id, self.context.clock())
             updated = store.by_id(connection, user.id)
         assert updated is not None
         return updated

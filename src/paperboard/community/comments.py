@@ -19,6 +19,7 @@ from paperboard.community.context import Context
 from paperboard.community.errors import Forbidden, InvalidInput, NotFound
 from paperboard.community.markdown import MAX_COMMENT_CHARS, clean_comment_text, render_comment
 from paperboard.community.votes import canonical_id
+from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
 from paperboard.storage import board as board_store
 from paperboard.storage import comments as store
 from paperboard.storage import papers as paper_store
@@ -56,6 +57,8 @@ def _body(text: str) -> str:
         raise InvalidInput("A comment needs some text.", field="text")
     if len(body) > MAX_COMMENT_CHARS:
         raise InvalidInput(f"A comment has at most {MAX_COMMENT_CHARS:,} characters.", field="text")
+    if has_bidi_controls(body):
+        raise InvalidInput(f"A comment {BIDI_CONTROLS_REFUSED}", field="text")
     return body
 
 

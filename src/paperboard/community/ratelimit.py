@@ -31,9 +31,12 @@ class Limits:
     """The limits, named by action and scope. Generous for people, tight for scripts."""
 
     signup_per_ip: Rule = Rule(10, 3600)
+    # Every sign-in attempt from an address, whatever the name: spraying one password over
+    # many names, or many over one, stays slow.
     login_per_ip: Rule = Rule(30, 600)
-    # Counted on failures only, keyed by the name typed (whether or not it exists).
-    login_failures_per_account: Rule = Rule(10, 900)
+    # Failures only, keyed by the address *and* the name typed (whether or not it exists).
+    # Never by the name alone: a stranger's guesses would then lock the owner out.
+    login_failures_per_ip_account: Rule = Rule(10, 900)
     reset_per_ip: Rule = Rule(5, 3600)
     submit_per_account: Rule = Rule(20, 3600)
     submit_per_ip: Rule = Rule(60, 3600)

@@ -170,6 +170,7 @@ class Composer:
             email,
             now=now,
             ttl=tokens.CONFIRM_TOKEN_TTL,
+            binding=tokens.preferences_binding(frequency, topics),
         )
         expires = now + tokens.CONFIRM_TOKEN_TTL
         rendered = self.renderer.confirmation(

@@ -72,7 +72,9 @@ class Subscriptions:
         check_frequency(frequency)
         now = self.clock()
         with self.db.write() as connection:
-            subscriber = store.request(connection, address, frequency, topics, now)
+            subscriber = store.request(
+                connection, address, frequency, topics, now, resend_after=now - RESEND_INTERVAL
+            )
         sent_at = subscriber.confirmation_sent_at
         if sent_at is not None and now - sent_at < RESEND_INTERVAL:
             return RequestResult(subscriber, THROTTLED)
@@ -88,13 +90,15 @@ class Subscriptions:
                 ),
             )
         else:
+            # What the row holds, which the link is bound to (a request at the same moment
+            # may have stored its own preferences since this one's).
             kind, message = (
                 CONFIRMATION,
                 self.composer.confirmation(
                     subscriber_id=subscriber.id,
                     email=address,
-                    frequency=frequency,
-                    topics=topics,
+                    frequency=subscriber.frequency,
+                    topics=subscriber.topics,
                     now=now,
                 ),
             )
@@ -119,8 +123,17 @@ class Subscriptions:
             subscriber = store.get(connection, claim.subscriber_id)
         if subscriber is None:
             raise InvalidToken("this link is not valid")
+        # A confirmation link confirms the preferences its mail described, or nothing.
+        binding = ""
+        if purpose is Purpose.CONFIRM:
+            binding = tokens.preferences_binding(subscriber.frequency, subscriber.topics)
         tokens.check_token(
-            self.config.signing_key, purpose, claim, subscriber.email, now=self.clock()
+            self.config.signing_key,
+            purpose,
+            claim,
+            subscriber.email,
+            now=self.clock(),
+            binding=binding,
         )
         return subscriber
 

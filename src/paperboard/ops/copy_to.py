@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
+from paperboard.domain.secret_text import redact_url
 from paperboard.ops.backup import BackupError, sqlite_path
 from paperboard.storage import copy as copy_store
 from paperboard.storage.database import Database
@@ -58,9 +59,10 @@ def check_target_url(url: str) -> str:
         url = "postgresql://" + url[len("postgres://") :]
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise CopyError(
-            f"{url!r} is not a database URL; expected postgresql://user:pass@host:5432/db"
+            f"{redact_url(url)!r} is not a database URL; expected "
+            "postgresql://user:pass@host:5432/db"
         ) from None
     if parsed.get_backend_name() != "postgresql":
         raise CopyError(

@@ -213,6 +213,7 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),  # NULL: never
     UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
     Index("ix_api_tokens_user_id", "user_id"),
 )

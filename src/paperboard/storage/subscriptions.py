@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from paperboard.domain.topics import Topics
@@ -93,12 +93,19 @@ def _insert_ignoring_duplicates(connection: Connection, rows: list[dict[str, Any
 
 
 def request(
-    connection: Connection, email: str, frequency: str, topics: Topics, now: datetime
+    connection: Connection,
+    email: str,
+    frequency: str,
+    topics: Topics,
+    now: datetime,
+    *,
+    resend_after: datetime,
 ) -> Subscriber:
     """Record a subscription request. A new address becomes a pending row; an unconfirmed,
-    unsubscribed or bounced one takes the new preferences and becomes pending; a confirmed
-    one is left as it is (preferences change through its manage link, not by anyone who
-    knows the address)."""
+    unsubscribed or bounced one takes the new preferences and becomes pending, unless a
+    confirmation went to it after ``resend_after`` (none is sent now, so the row keeps what
+    that mail described); a confirmed one is left as it is (preferences change through its
+    manage link, not by anyone who knows the address)."""
     _insert_ignoring_duplicates(
         connection,
         [
@@ -112,9 +119,13 @@ def request(
             }
         ],
     )
+    not_mailed_lately = or_(
+        subscribers.c.confirmation_sent_at.is_(None),
+        subscribers.c.confirmation_sent_at <= resend_after,
+    )
     connection.execute(
         update(subscribers)
-        .where(subscribers.c.email == email, subscribers.c.status != CONFIRMED)
+        .where(subscribers.c.email == email, subscribers.c.status != CONFIRMED, not_mailed_lately)
         .values(frequency=frequency, **_topic_values(topics), status=PENDING, updated_at=now)
     )
     found = get_by_email(connection, email)

@@ -20,6 +20,15 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None  # None: never
+
+    def state_at(self, now: datetime) -> str:
+        """ "revoked", "expired" or "active"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "active"
 
 
 _TOKEN_COLUMNS = (
@@ -30,6 +39,7 @@ _TOKEN_COLUMNS = (
     api_tokens.c.created_at,
     api_tokens.c.last_used_at,
     api_tokens.c.revoked_at,
+    api_tokens.c.expires_at,
 )
 
 
@@ -41,6 +51,7 @@ def insert_token(
     token_hash: str,
     prefix: str,
     now: datetime,
+    expires_at: datetime | None = None,
 ) -> int:
     values = {
         "user_id": user_id,
@@ -48,6 +59,7 @@ def insert_token(
         "token_hash": token_hash,
         "prefix": prefix,
         "created_at": now,
+        "expires_at": expires_at,
     }
     return connection.execute(api_tokens.insert().values(values)).inserted_primary_key[0]
 
@@ -95,3 +107,13 @@ def revoke(connection: Connection, token_id: int, now: datetime) -> bool:
         .values(revoked_at=now)
     )
     return connection.execute(statement).rowcount == 1
+
+
+def revoke_all_of(connection: Connection, user_id: int, now: datetime) -> int:
+    """Revoke every unrevoked token of an account; returns how many."""
+    statement = (
+        update(api_tokens)
+        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return connection.execute(statement).rowcount

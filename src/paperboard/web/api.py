@@ -20,6 +20,7 @@ import base64
 import binascii
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -36,6 +37,7 @@ from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper, PageKey
 from paperboard.web import hf_shapes
+from paperboard.web.auth import MAX_ROW_ID
 from paperboard.web.deps import get_db, get_keyword_index, get_search_service, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.markdown_view import NOT_AN_ID_MARKDOWN, not_found_markdown, paper_markdown
@@ -238,21 +240,33 @@ def encode_cursor(key: PageKey) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+INVALID_CURSOR = "Invalid cursor: use the URL of the previous response's Link header."
+
+
 def decode_cursor(cursor: str) -> PageKey:
+    """The page key a cursor holds, every field checked (type and range): a forged one is a
+    400, never a value the database cannot compare (an id past 64 bits: OverflowError)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment_text, paper_id = orjson.loads(raw)
+        decoded = orjson.loads(raw)
+        if not isinstance(decoded, list) or len(decoded) != 2:
+            raise ValueError("shape")
+        moment_text, paper_id = decoded
+        # bool is an int in Python; ids are positive INTEGER column values (32 bits on
+        # PostgreSQL), so nothing larger names a row.
         if isinstance(paper_id, bool) or not isinstance(paper_id, int):
             raise ValueError("id")
+        if not 1 <= paper_id <= MAX_ROW_ID:
+            raise ValueError("id out of range")
+        if moment_text is not None and not isinstance(moment_text, str):
+            raise ValueError("moment")
         moment = None if moment_text is None else datetime.fromisoformat(moment_text)
         if moment is not None:
             # astimezone() of a moment at the calendar's edge overflows: a forged cursor.
             utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
             moment = utc
     except (binascii.Error, ValueError, TypeError, OverflowError):
-        raise PageError(
-            400, "Invalid cursor: use the URL of the previous response's Link header."
-        ) from None
+        raise PageError(400, INVALID_CURSOR) from None
     return (moment, paper_id)
 
 
@@ -318,8 +332,10 @@ async def list_papers(
         )
     headers = None
     if next_cursor is not None:
-        # The URL this client used (so it works behind the same host name), with the cursor.
-        next_url = request.url.include_query_params(cursor=next_cursor, limit=limit)
+        # Absolute, from PAPERBOARD_BASE_URL: never from the request's Host header, which
+        # whoever sends the request chooses.
+        query = urlencode({"cursor": next_cursor, "limit": limit})
+        next_url = f"{get_settings(request).base_url}/api/papers?{query}"
         headers = {"Link": f'<{next_url}>; rel="next"'}
     return _json(body, headers)
 

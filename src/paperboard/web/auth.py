@@ -22,6 +22,7 @@ import logging
 import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
@@ -41,6 +42,7 @@ from paperboard.community.errors import (
     RateLimited,
 )
 from paperboard.community.service import Community
+from paperboard.community.tokens import EXPIRY_CHOICES_DAYS, expiry_in_days
 from paperboard.storage.users import User
 from paperboard.web.deps import get_community, runtime_of
 from paperboard.web.errors import PageError, error_response
@@ -511,6 +513,8 @@ def _account_page(
     context = {
         "user": user,
         "tokens": community.tokens.tokens_of(user),
+        "expiry_choices": EXPIRY_CHOICES_DAYS,
+        "now": community.context.clock(),
         "message": message,
         "error": error,
         "new_token": new_token,
@@ -567,12 +571,24 @@ def token_create(
     user: SignedIn,
     community: CommunityDep,
     name: Annotated[str, Form(max_length=200)] = "",
+    expires_days: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     try:
-        _info, token = community.tokens.create(user, name)
+        expires_in = _days(expires_days)
+        _info, token = community.tokens.create(user, name, expires_in=expires_in)
     except InvalidInput as exc:
         return _account_page(request, community, user, error=exc.message, status_code=400)
     return _account_page(request, community, user, new_token=token, status_code=201)
+
+
+def _days(text: str) -> timedelta | None:
+    """The form's expiry: a number of days, or "" (never)."""
+    text = text.strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput("Choose when the token expires.", field="expires_days")
+    return expiry_in_days(int(text))
 
 
 @router.post("/account/tokens/{token_id}/revoke")

@@ -229,8 +229,9 @@ class CachedRoute(APIRoute):
             if cache.ttl <= 0:
                 return await handler(request)
             scope = request.scope
-            key = ("url", scope["scheme"], request.headers.get("host"), scope["path"])
-            key += (scope["query_string"],)
+            # No Host in the key: responses never depend on it (absolute URLs come from
+            # PAPERBOARD_BASE_URL), and a key on it would let forged Hosts fill the cache.
+            key = ("url", scope["path"], scope["query_string"])
             found, kept, version = await cache.lookup(key, self.cache_ttl)
             if found:
                 body, media_type, headers = kept
