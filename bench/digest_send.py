@@ -36,13 +36,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from paperboard.domain.paper import FeaturedRecord, PaperRecord  # noqa: E402
 from paperboard.domain.periods import parse_day  # noqa: E402
+from paperboard.domain.smtp_url import SmtpConfig  # noqa: E402
+from paperboard.domain.topics import Topics  # noqa: E402
 from paperboard.ingest.loader import load  # noqa: E402
 from paperboard.ingest.snapshot import parse_snapshot_line  # noqa: E402
 from paperboard.mail.compose import MailConfig  # noqa: E402
 from paperboard.mail.delivery import DigestRun  # noqa: E402
 from paperboard.mail.smtp import SmtpSender  # noqa: E402
-from paperboard.domain.smtp_url import SmtpConfig  # noqa: E402
-from paperboard.domain.topics import Topics  # noqa: E402
 from paperboard.storage import subscriptions  # noqa: E402
 from paperboard.storage.database import Database  # noqa: E402
 

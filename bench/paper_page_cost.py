@@ -50,7 +50,7 @@ def main() -> None:
             from starlette.testclient import TestClient
 
             from paperboard.asgi import create_app_from_env
-            from paperboard.web import pages
+            from paperboard.web.pages import papers as pages
 
             spent: dict[str, float] = collections.defaultdict(float)
 

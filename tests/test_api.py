@@ -24,7 +24,7 @@ from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
-from paperboard.web.api import decode_cursor, encode_cursor
+from paperboard.web.api.papers import decode_cursor, encode_cursor
 from paperboard.web.response_cache import ResponseCache
 from tests.api_site import (
     BASE_URL,

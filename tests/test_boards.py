@@ -17,8 +17,8 @@ from paperboard.domain.periods import Period, parse_day, parse_month, parse_week
 from paperboard.domain.ranking import TRENDING_WINDOW, trending_score
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
-from paperboard.web import boards_view
-from paperboard.web.boards_view import Link, SwitchItem
+from paperboard.web.render import boards as boards_view
+from paperboard.web.render.boards import Link, SwitchItem
 
 
 def paper(arxiv_id: str, published: datetime, **fields: object) -> PaperRecord:

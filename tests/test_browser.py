@@ -27,7 +27,7 @@ from paperboard.domain.periods import Period
 from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
-from paperboard.web.boards_view import period_label, period_title
+from paperboard.web.render.boards import period_label, period_title
 from tests.app_factory import make_app
 from tests.conftest import FIXTURES, PROJECT_ROOT
 

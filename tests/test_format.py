@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from markupsafe import Markup
 
 from paperboard.domain.tex import tex_plain
-from paperboard.web.format import (
+from paperboard.web.render.format import (
     format_hours,
     format_number,
     format_score,
@@ -23,7 +23,7 @@ from paperboard.web.format import (
     render_tex,
     tex_excerpt,
 )
-from paperboard.web.svg import sparkline_svg
+from paperboard.web.render.svg import sparkline_svg
 from tests.test_tex import tex_sources
 
 TAG = re.compile(r"<(/?)(sup|sub)>|<")

@@ -300,7 +300,7 @@ def test_similar_documents_its_404_and_body(http: TestClient) -> None:
 @pytest.mark.xfail(
     strict=False,
     reason="Starlette's path converter does not match a newline, so /papers/{id}.md with "
-    "one falls through to the HTML 404 page (routing in web/api.py)",
+    "one falls through to the HTML 404 page (routing in web/api/papers.py)",
 )
 def test_markdown_404_is_markdown_even_for_a_newline(http: TestClient) -> None:
     response = http.get("/papers/a%0Ab.md")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from paperboard.domain.paper import PaperRecord
 from paperboard.search.highlight import prefix_pattern
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.hf_shapes import (
+from paperboard.web.api.hf_shapes import (
     HfDailyPaper,
     HfPaperInfo,
     HfSearchResult,

@@ -25,7 +25,7 @@ from paperboard.mail.compose import MailConfig
 from paperboard.mail.delivery import DigestRun
 from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import subscriptions
-from paperboard.web.boards_view import period_label, period_title
+from paperboard.web.render.boards import period_label, period_title
 from tests.browser_site import (
     CHROMIUM,
     EARLIER,

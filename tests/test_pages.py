@@ -22,7 +22,7 @@ from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
-from paperboard.web.pages import BOARD_PER_PAGE
+from paperboard.web.pages.papers import BOARD_PER_PAGE
 from paperboard.web.response_cache import ResponseCache
 from tests.app_factory import make_app
 

@@ -119,9 +119,10 @@ def test_ttl_zero_disables_caching(ttl: float) -> None:
 def test_paper_pages_are_kept_longer_than_boards() -> None:
     """Paper pages change only with the data version, so they outlive the short ttl that
     boards need (trending decays with the clock)."""
-    from paperboard.web import pages
+    from paperboard.web.pages import papers as pages
 
-    ttls = {route.name: route.cache_ttl for route in pages.router.routes}  # type: ignore[attr-defined]
+    routes = [*pages.router.routes, *pages.catch_all.routes]
+    ttls = {route.name: route.cache_ttl for route in routes}  # type: ignore[attr-defined]
     assert ttls["paper"] == pages.PAPER_PAGE_TTL_S > DEFAULT_TTL_S
     assert ttls["day_board"] is None and ttls["week_board"] is None
 

@@ -28,8 +28,8 @@ from paperboard.search.keyword import sync as sync_keyword_index
 from paperboard.search.service import open_search_service
 from paperboard.storage.database import Database
 from paperboard.web import security
-from paperboard.web.auth import safe_next
 from paperboard.web.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
+from paperboard.web.session import safe_next
 from paperboard.web.templating import STATIC_DIR, TEMPLATES_DIR
 from tests.community_site import PASSWORD, Site, build_site, featured, paper, serve_app
 from tests.digest_helpers import links, parse, parts, path_of

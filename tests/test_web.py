@@ -20,7 +20,8 @@ from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
 from paperboard.web.errors import PageError
-from paperboard.web.format import (
+from paperboard.web.pagination import MAX_PAGE, PER_PAGE, Pager, parse_page
+from paperboard.web.render.format import (
     authors_summary,
     doi_url,
     excerpt,
@@ -28,7 +29,6 @@ from paperboard.web.format import (
     safe_url,
     url_label,
 )
-from paperboard.web.pagination import MAX_PAGE, PER_PAGE, Pager, parse_page
 from tests.app_factory import make_app
 
 

@@ -2,7 +2,7 @@
 
 ``app.state`` holds the runtime and what the web layer builds once per app (templates, the
 response cache, the subscription pages' service, the metrics registry); no globals, and no
-request builds a service.
+request builds a service. Every route of the site is in ``ROUTES`` below, in matching order.
 """
 
 from __future__ import annotations
@@ -10,42 +10,61 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 
 from paperboard.runtime import Runtime
-from paperboard.storage import papers as paper_store
-from paperboard.storage.database import Database
-from paperboard.web import (
-    api,
-    auth,
-    community,
-    errors,
-    feeds,
-    metrics,
-    pages,
-    search_page,
-    subscriptions,
-)
-from paperboard.web.deps import get_db, runtime_of
+from paperboard.web import errors, feeds, health, metrics, session
+from paperboard.web.api import community as community_api
+from paperboard.web.api import papers as papers_api
+from paperboard.web.api import similar as similar_api
+from paperboard.web.api import subscriptions as subscriptions_api
+from paperboard.web.deps import runtime_of
+from paperboard.web.pages import account as account_pages
+from paperboard.web.pages import community as community_pages
+from paperboard.web.pages import papers as papers_pages
+from paperboard.web.pages import search as search_pages
+from paperboard.web.pages import subscriptions as subscriptions_pages
+from paperboard.web.pages.subscriptions import subscription_service
 from paperboard.web.response_cache import ResponseCache, database_version
 from paperboard.web.security import install_security_headers
-from paperboard.web.subscriptions import subscription_service
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
 
 log = logging.getLogger(__name__)
+
+# Every route of the site, in the order a request is matched against them. The order matters
+# only for the two catch-alls at the end: old-style arXiv ids have a slash (hep-th/9901001), so
+# ``/papers/{arxiv_id:path}`` and ``/api/papers/{arxiv_id:path}`` match every path below
+# /papers/ and /api/papers/ — /papers/submit, /papers/{id}.md, /api/papers/search,
+# /api/papers/{id}/comments... — and must come after all of them.
+# tests/web/test_routes.py checks that no route is shadowed by one before it.
+ROUTES: tuple[APIRouter, ...] = (
+    health.router,
+    # Pages (HTML; not in /openapi.json).
+    account_pages.router,
+    community_pages.router,
+    search_pages.router,
+    subscriptions_pages.router,
+    papers_pages.router,
+    # The JSON API (Hugging Face-compatible papers, the community's writes) and feeds.
+    papers_api.router,
+    similar_api.router,
+    community_api.router,
+    subscriptions_api.router,
+    feeds.router,
+    # The catch-alls, last.
+    papers_api.catch_all,
+    papers_pages.catch_all,
+)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Start-up of each web process's event loop; nothing to shut down.
 
-    The database is not closed here: whoever created it and passed it to ``create_app`` owns it.
+    The runtime is not closed here: whoever opened it and passed it to ``create_app`` owns it.
     """
     # Sync handlers run in anyio's default thread pool, per event loop (40 threads unless set).
     to_thread.current_default_thread_limiter().total_tokens = runtime_of(app).settings.web_threads
@@ -64,34 +83,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.response_cache = ResponseCache(database_version(runtime.db))
     app.state.subscription_service = subscription_service(runtime)
     errors.install(app)
-    # Sessions, CSRF, the 413 body limit and the community error pages (web/auth.py).
-    auth.install(app)
+    # Sessions, CSRF, the 413 body limit and the community error pages (web/session.py).
+    session.install(app)
     metrics.install(app)  # request timing and GET /metrics (web/metrics.py)
     # CSP and the other security headers on every response, error pages included.
     install_security_headers(app, https=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
-    def healthz(db: Annotated[Database, Depends(get_db)]) -> JSONResponse:
-        """For uptime checks: 200 and the paper count; 503 without a database."""
-        try:
-            with db.read() as connection:
-                papers = paper_store.count(connection)
-        except SQLAlchemyError:
-            log.exception("health check: database unavailable")
-            return JSONResponse({"status": "error", "papers": None}, status_code=503)
-        return JSONResponse({"status": "ok", "papers": papers})
-
-    # Before api and pages: their /api/papers/{arxiv_id:path} and /papers/{arxiv_id:path}
-    # catch-alls would take /api/papers/{id}/comments and /papers/submit.
-    app.include_router(auth.router)
-    app.include_router(community.router)
-    app.include_router(community.api_router)
-    # Before pages: its /papers/{arxiv_id:path} catch-all would take /papers/{id}.md.
-    # Before api: its /api/papers/{arxiv_id:path} catch-all would take .../similar.
-    app.include_router(search_page.router)
-    app.include_router(api.router)
-    app.include_router(feeds.router)
-    app.include_router(subscriptions.router)
-    app.include_router(pages.router)
+    for router in ROUTES:
+        app.include_router(router)
     return app

@@ -30,10 +30,10 @@ from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_mo
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.api import MAX_QUERY_CHARS, hybrid_search
+from paperboard.web.api.papers import MAX_QUERY_CHARS, hybrid_search
 from paperboard.web.deps import get_db, get_settings
 from paperboard.web.errors import PageError
-from paperboard.web.format import reflow
+from paperboard.web.render.format import reflow
 from paperboard.web.response_cache import CachedRoute, get_response_cache
 
 router = APIRouter(tags=["feeds"], route_class=CachedRoute)

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from paperboard.config import Settings
 from paperboard.domain.tex import tex_plain
-from paperboard.web import format as fmt
+from paperboard.web.render import format as fmt
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"

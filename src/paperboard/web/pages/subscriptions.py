@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from paperboard.config import Settings
@@ -21,11 +20,7 @@ from paperboard.domain.addresses import InvalidAddress
 from paperboard.domain.topics import (
     InvalidTopics,
     Topics,
-    parse_categories,
-    parse_interest,
-    parse_keywords,
     parse_topics,
-    topics_from_terms,
 )
 from paperboard.mail.sender import DeliveryError, PermanentFailure
 from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
@@ -33,9 +28,9 @@ from paperboard.mail.tokens import InvalidToken, Purpose
 from paperboard.runtime import Runtime
 from paperboard.storage.subscriptions import Subscriber
 from paperboard.storage.users import User
-from paperboard.web.auth import Csrf, SignedIn
 from paperboard.web.deps import get_settings
 from paperboard.web.errors import PageError
+from paperboard.web.session import Csrf, SignedIn
 from paperboard.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -373,74 +368,3 @@ def account_digest_link(
     else:
         notice = f"We mailed a link to {subscriber.email}: follow it to change or stop the digest."
     return _account_page(request, service, settings, user, notice=notice)
-
-
-# --- JSON API ----------------------------------------------------------------------------------
-
-
-class TopicsIn(BaseModel):
-    categories: list[str] = Field(default_factory=list, max_length=30)
-    keywords: list[str] = Field(default_factory=list, max_length=20)
-    interest: str | None = Field(default=None, max_length=300)
-
-
-class SubscriptionIn(BaseModel):
-    email: str = Field(max_length=254)
-    frequency: Literal["daily", "weekly"] = "daily"
-    # An object, or a flat list in which arXiv categories are told apart from keywords.
-    topics: TopicsIn | list[str] | None = None
-
-
-def _api_topics(topics: TopicsIn | list[str] | None) -> Topics:
-    if topics is None:
-        return Topics()
-    if isinstance(topics, list):
-        return topics_from_terms(topics)
-    return Topics(
-        parse_categories(topics.categories),
-        parse_keywords(topics.keywords),
-        parse_interest(topics.interest),
-    )
-
-
-@router.post(
-    "/api/subscriptions",
-    response_class=JSONResponse,
-    status_code=202,
-    include_in_schema=True,
-    tags=["subscriptions"],
-    summary="Subscribe an address to the daily or weekly digest (double opt-in)",
-    responses={
-        # FastAPI's answer to a body it cannot decode (not UTF-8): say so in the schema.
-        400: {"description": "The body cannot be read (not UTF-8 JSON)."},
-        503: {"description": "Email is not set up here, or the mail server failed."},
-    },
-)
-def api_subscribe(body: SubscriptionIn, service: Service) -> JSONResponse:
-    """Stores the request and emails a confirmation link; nothing else is sent until it is
-    followed. The answer is the same whether or not the address was subscribed already."""
-    if not service.available:
-        raise PageError(503, NOT_CONFIGURED)
-    try:
-        topics = _api_topics(body.topics)
-        service.subscriptions.request(body.email, body.frequency, topics)
-    except InvalidAddress:
-        raise PageError(422, "not an email address") from None
-    except InvalidTopics as exc:
-        raise PageError(422, str(exc)) from None
-    except PermanentFailure:
-        raise PageError(422, "the mail server refused this address") from None
-    except DeliveryError:
-        log.exception("sending a confirmation email failed")
-        raise PageError(503, MAIL_FAILED) from None
-    return JSONResponse(
-        {
-            "status": "pending_confirmation",
-            "email": body.email.strip().lower(),
-            "frequency": body.frequency,
-            "topics": topics.as_dict(),
-            "detail": "If this address can receive mail, a confirmation link is on its way; "
-            "no digest is sent before it is followed.",
-        },
-        status_code=202,
-    )

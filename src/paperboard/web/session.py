@@ -1,5 +1,4 @@
-"""Sign-up, sign-in, sign-out, password reset and account settings; the session and CSRF
-machinery every community page and form uses.
+"""Who is asking: the session and CSRF machinery every page, form and the JSON API use.
 
 Sessions are server-side: the ``pb_session`` cookie holds a random token whose SHA-256 is a
 row of ``sessions`` (so signing out, a password reset or an admin can end a session at once).
@@ -13,7 +12,7 @@ whatever it carries. The JSON write API takes no cookies (Bearer tokens only), s
 neither.
 
 Pages stay cacheable: ``CommunityMiddleware`` resolves the viewer only for requests that
-carry a session cookie, and pages.py builds signed-in pages afresh (never from the cache).
+carry a session cookie, and pages/papers.py builds signed-in pages afresh (never from the cache).
 """
 
 from __future__ import annotations
@@ -22,12 +21,11 @@ import logging
 import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Depends, FastAPI, Form, Path, Request
+from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -36,17 +34,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from paperboard.community.accounts import Client
 from paperboard.community.errors import (
     CommunityError,
-    InvalidInput,
-    LoginFailed,
     NotSignedIn,
     RateLimited,
 )
 from paperboard.community.service import Community
-from paperboard.community.tokens import EXPIRY_CHOICES_DAYS, expiry_in_days
 from paperboard.storage.users import User
 from paperboard.web.deps import get_community, runtime_of
 from paperboard.web.errors import PageError, error_response
-from paperboard.web.templating import render
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +51,6 @@ SESSION_MAX_AGE_S = 30 * 24 * 3600
 # No form here takes more than a comment (10,000 characters); anything near this is abuse.
 MAX_BODY_BYTES = 1024 * 1024
 MAX_FIELD_CHARS = 1024
-
-router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
-
 
 # --- the community service of an app -----------------------------------------------------------
 
@@ -358,11 +349,11 @@ def _back_path(request: Request) -> str:
     return safe_next(referer.path) if referer.path else "/"
 
 
-def _redirect(path: str) -> RedirectResponse:
+def redirect_to(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 
 
-def _set_session(response: Response, request: Request, token: str) -> None:
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
     secure = _secure(request.scope, runtime_of(request.app).settings.base_url)
     response.headers.append(
         "set-cookie",
@@ -370,7 +361,7 @@ def _set_session(response: Response, request: Request, token: str) -> None:
     )
 
 
-def _clear_session(response: Response, request: Request) -> None:
+def clear_session_cookie(response: Response, request: Request) -> None:
     secure = _secure(request.scope, runtime_of(request.app).settings.base_url)
     cookie = _cookie(SESSION_COOKIE, "", max_age=None, secure=secure, expire=True)
     response.headers.append("set-cookie", cookie.decode())
@@ -384,216 +375,30 @@ MAX_ROW_ID = 2**31 - 1
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
-# --- sign up, sign in, sign out ----------------------------------------------------------------
+# --- the JSON API: API tokens, never cookies ----------------------------------------------------
 
 
-@router.get("/signup", name="signup")
-def signup_page(request: Request, next: str = "/") -> Response:
-    if is_personal(request):
-        return _redirect(safe_next(next))
-    return render(request, "signup.html", {"form": {}, "error": None, "next": safe_next(next)})
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-@router.post("/signup")
-def signup(
-    request: Request,
-    _: Csrf,
-    community: CommunityDep,
-    username: Field = "",
-    email: Field = "",
-    password: Field = "",
-    next: NextField = "/",
-) -> Response:
-    try:
-        user = community.accounts.sign_up(username, email, password, client=client_of(request))
-    except InvalidInput as exc:
-        form = {"username": username, "email": email}
-        context = {"form": form, "error": exc.message, "field": exc.field, "next": safe_next(next)}
-        return render(request, "signup.html", context, status_code=400)
-    response = _redirect(safe_next(next))
-    _set_session(response, request, community.accounts.start_session(user))
-    return response
+def api_user(request: Request, community: CommunityDep) -> User:
+    """The owner of the request's API token; 401 without a valid one. Cookies are not
+    accepted here, so the API needs no CSRF protection."""
+    token = _bearer(request)
+    if token is None:
+        raise NotSignedIn("Send an API token: Authorization: Bearer <token>.")
+    user = community.tokens.authenticate(token)
+    if user is None:
+        raise NotSignedIn("That API token is not valid (revoked, or never issued).")
+    return user
 
 
-@router.get("/login", name="login")
-def login_page(request: Request, next: str = "/") -> Response:
-    if is_personal(request):
-        return _redirect(safe_next(next))
-    context = {"username": "", "error": None, "next": safe_next(next)}
-    return render(request, "login.html", context)
+def api_viewer(request: Request, community: CommunityDep) -> User | None:
+    """The token's owner if a token was sent (a curator sees hidden comments), else None."""
+    return api_user(request, community) if _bearer(request) is not None else None
 
 
-@router.post("/login")
-def login(
-    request: Request,
-    _: Csrf,
-    community: CommunityDep,
-    username: Field = "",
-    password: Field = "",
-    next: NextField = "/",
-) -> Response:
-    try:
-        user = community.accounts.log_in(username, password, client=client_of(request))
-    except LoginFailed as exc:
-        context = {"username": username, "error": exc.message, "next": safe_next(next)}
-        return render(request, "login.html", context, status_code=401)
-    response = _redirect(safe_next(next))
-    _set_session(response, request, community.accounts.start_session(user))
-    return response
-
-
-@router.post("/logout", name="logout")
-def logout(request: Request, _: Csrf, community: CommunityDep) -> Response:
-    viewer = viewer_of(request)
-    if viewer.session_token:
-        community.accounts.end_session(viewer.session_token)
-    response = _redirect("/")
-    _clear_session(response, request)
-    return response
-
-
-# --- password reset ----------------------------------------------------------------------------
-
-
-@router.get("/forgot-password", name="forgot_password")
-def forgot_page(request: Request) -> Response:
-    return render(request, "password_forgot.html", {"sent": False, "mailer": True, "email": ""})
-
-
-@router.post("/forgot-password")
-def forgot(request: Request, _: Csrf, community: CommunityDep, email: Field = "") -> Response:
-    mailer = community.accounts.request_reset(email, client=client_of(request))
-    context = {"sent": True, "mailer": mailer, "email": email}
-    return render(request, "password_forgot.html", context)
-
-
-@router.get("/reset-password", name="reset_password")
-def reset_page(request: Request, community: CommunityDep, token: str = "") -> Response:
-    try:
-        user = community.accounts.check_reset_token(token[:200])
-    except InvalidInput as exc:
-        raise PageError(400, exc.message, title="Link expired") from None
-    context = {"token": token, "username": user.username, "error": None}
-    return render(request, "password_reset.html", context)
-
-
-@router.post("/reset-password")
-def reset(
-    request: Request,
-    _: Csrf,
-    community: CommunityDep,
-    token: Annotated[str, Form(max_length=200)] = "",
-    password: Field = "",
-) -> Response:
-    try:
-        community.accounts.reset_password(token, password)
-    except InvalidInput as exc:
-        if exc.field is None:
-            raise PageError(400, exc.message, title="Link expired") from None
-        context = {"token": token, "username": "", "error": exc.message}
-        return render(request, "password_reset.html", context, status_code=400)
-    response = _redirect("/login?reset=1")
-    _clear_session(response, request)
-    return response
-
-
-# --- account settings and API tokens ----------------------------------------------------------
-
-
-def _account_page(
-    request: Request,
-    community: Community,
-    user: User,
-    *,
-    message: str | None = None,
-    error: str | None = None,
-    new_token: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    context = {
-        "user": user,
-        "tokens": community.tokens.tokens_of(user),
-        "expiry_choices": EXPIRY_CHOICES_DAYS,
-        "now": community.context.clock(),
-        "message": message,
-        "error": error,
-        "new_token": new_token,
-    }
-    return render(request, "account.html", context, status_code=status_code)
-
-
-@router.get("/account", name="account")
-def account_page(request: Request, user: SignedIn, community: CommunityDep) -> Response:
-    return _account_page(request, community, user)
-
-
-@router.post("/account")
-def account_update(
-    request: Request,
-    _: Csrf,
-    user: SignedIn,
-    community: CommunityDep,
-    display_name: Annotated[str, Form(max_length=200)] = "",
-    votes_public: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    try:
-        updated = community.accounts.update_settings(
-            user, display_name=display_name, votes_public=votes_public == "1"
-        )
-    except InvalidInput as exc:
-        return _account_page(request, community, user, error=exc.message, status_code=400)
-    return _account_page(request, community, updated, message="Saved.")
-
-
-@router.post("/account/password")
-def account_password(
-    request: Request,
-    _: Csrf,
-    user: SignedIn,
-    community: CommunityDep,
-    current_password: Field = "",
-    new_password: Field = "",
-) -> Response:
-    try:
-        community.accounts.change_password(user, current_password, new_password)
-    except InvalidInput as exc:
-        return _account_page(request, community, user, error=exc.message, status_code=400)
-    # Changing the password ended every session, this one too: sign in again here.
-    response = _redirect("/login?next=/account")
-    _clear_session(response, request)
-    return response
-
-
-@router.post("/account/tokens")
-def token_create(
-    request: Request,
-    _: Csrf,
-    user: SignedIn,
-    community: CommunityDep,
-    name: Annotated[str, Form(max_length=200)] = "",
-    expires_days: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    try:
-        expires_in = _days(expires_days)
-        _info, token = community.tokens.create(user, name, expires_in=expires_in)
-    except InvalidInput as exc:
-        return _account_page(request, community, user, error=exc.message, status_code=400)
-    return _account_page(request, community, user, new_token=token, status_code=201)
-
-
-def _days(text: str) -> timedelta | None:
-    """The form's expiry: a number of days, or "" (never)."""
-    text = text.strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise InvalidInput("Choose when the token expires.", field="expires_days")
-    return expiry_in_days(int(text))
-
-
-@router.post("/account/tokens/{token_id}/revoke")
-def token_revoke(
-    request: Request, token_id: RowId, _: Csrf, user: SignedIn, community: CommunityDep
-) -> Response:
-    community.tokens.revoke(token_id, by=user)
-    return _redirect("/account#tokens")
+ApiUser = Annotated[User, Depends(api_user)]
+ApiViewer = Annotated[User | None, Depends(api_viewer)]

@@ -36,14 +36,17 @@ from paperboard.storage import board as board_store
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper, PageKey
-from paperboard.web import hf_shapes
-from paperboard.web.auth import MAX_ROW_ID
+from paperboard.web.api import hf_shapes
 from paperboard.web.deps import get_db, get_keyword_index, get_search_service, get_settings
 from paperboard.web.errors import PageError
-from paperboard.web.markdown_view import NOT_AN_ID_MARKDOWN, not_found_markdown, paper_markdown
+from paperboard.web.render.markdown import NOT_AN_ID_MARKDOWN, not_found_markdown, paper_markdown
 from paperboard.web.response_cache import CachedRoute, get_response_cache
+from paperboard.web.session import MAX_ROW_ID
 
 router = APIRouter(tags=["papers"], route_class=CachedRoute)
+# ``/api/papers/{arxiv_id:path}``: old-style ids (hep-th/9901001) need the path converter, so
+# it matches every path under /api/papers/. web/app.py registers it after every other route.
+catch_all = APIRouter(tags=["papers"], route_class=CachedRoute)
 
 JSON = "application/json"
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -358,9 +361,7 @@ def _paper_body(db: Database, arxiv_id: str) -> bytes:
     return _dumps(hf_shapes.paper_info(listed))
 
 
-# Registered after /api/papers/search: the path converter (old-style ids contain "/") would
-# otherwise take "search" for an id.
-@router.get(
+@catch_all.get(
     "/api/papers/{arxiv_id:path}",
     response_model=hf_shapes.HfPaperInfo,
     summary="One paper",

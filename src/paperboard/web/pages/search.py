@@ -1,15 +1,13 @@
-"""The search page ``/search?q=`` and ``/api/papers/{id}/similar``: thin views over the hybrid
-search service (search/service.py), which one process opens once and keeps on app.state."""
+"""The search page ``/search?q=``: a thin view over the hybrid search service
+(search/service.py, built once by the composition root)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
@@ -95,50 +93,3 @@ def search_page(
         "pager": pager,
     }
     return render(request, "search.html", context)
-
-
-class SimilarPaper(BaseModel):
-    id: str
-    title: str
-    summary: str
-    publishedAt: str | None
-    similarity: float
-
-
-class NotFound(BaseModel):
-    error: str
-
-
-@router.get(
-    "/api/papers/{arxiv_id:path}/similar",
-    response_model=list[SimilarPaper],
-    responses={404: {"model": NotFound, "description": "Not an arXiv id, or not stored."}},
-    summary="Similar papers",
-    description="Nearest neighbours of the paper's embedding (itself excluded), best first. "
-    "Empty until the paper has been embedded.",
-    tags=["papers"],
-)
-def similar_papers(
-    request: Request, arxiv_id: str, limit: Annotated[int, Query(ge=1, le=50)] = 10
-) -> Response:
-    try:
-        canonical = parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId:
-        return Response(b'{"error":"not an arXiv id"}', 404, media_type="application/json")
-    db = get_db(request)
-    with db.read() as connection:
-        found = listing.by_arxiv_id(connection, canonical)
-    if found is None:
-        return Response(b'{"error":"paper not found"}', 404, media_type="application/json")
-    hits = get_search_service(request).similar(found.paper_id, limit)
-    body = [
-        {
-            "id": hit.paper.arxiv_id,
-            "title": hit.paper.title,
-            "summary": hit.paper.abstract,
-            "publishedAt": hit.paper.published_at.isoformat() if hit.paper.published_at else None,
-            "similarity": round(hit.score, 4),
-        }
-        for hit in hits
-    ]
-    return Response(orjson.dumps(body), media_type="application/json")

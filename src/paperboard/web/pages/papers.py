@@ -28,11 +28,13 @@ from paperboard.domain import ranking
 from paperboard.domain.arxiv_id import InvalidArxivId, abs_url, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
 from paperboard.storage.database import Database
-from paperboard.web import auth, boards_view, community
 from paperboard.web.deps import get_db, get_search_service, get_settings
 from paperboard.web.errors import PageError
+from paperboard.web.pages import community
 from paperboard.web.pagination import PER_PAGE, Pager, page_offset, parse_page
+from paperboard.web.render import boards as boards_view
 from paperboard.web.response_cache import CachedRoute
+from paperboard.web.session import is_personal
 from paperboard.web.templating import render
 
 _CANONICAL_QUERY = re.compile(rb"(?:page=[1-9][0-9]{0,3})?")
@@ -56,7 +58,7 @@ class _PageRoute(CachedRoute):
 
         async def serve(request: Request) -> Response:
             # A signed-in person's page has their name, votes and form tokens: never cached.
-            if auth.is_personal(request):
+            if is_personal(request):
                 return await uncached(request)
             if _CANONICAL_QUERY.fullmatch(request.scope["query_string"]):
                 return await cached(request)
@@ -67,6 +69,11 @@ class _PageRoute(CachedRoute):
 
 # Pages stay out of /openapi.json, which documents the JSON API for its clients.
 router = APIRouter(
+    default_response_class=HTMLResponse, include_in_schema=False, route_class=_PageRoute
+)
+# The paper page, ``/papers/{arxiv_id:path}``: old-style ids (hep-th/9901001) need the path
+# converter, so it matches every path under /papers/. web/app.py registers it last.
+catch_all = APIRouter(
     default_response_class=HTMLResponse, include_in_schema=False, route_class=_PageRoute
 )
 
@@ -210,10 +217,7 @@ def _board_page(
     return render(request, "board.html", context)
 
 
-# Registered last among /papers/... routes: the ``path`` converter matches everything below
-# /papers/, and old-style ids (hep-th/9901001) need it. Fixed paths such as /papers/trending
-# must be added above this one.
-@router.api_route("/papers/{arxiv_id:path}", methods=GET_HEAD, name="paper")
+@catch_all.api_route("/papers/{arxiv_id:path}", methods=GET_HEAD, name="paper")
 def paper(request: Request, arxiv_id: str, db: DbDep) -> Response:
     """A paper's page; versioned ids, arXiv URLs and ``arXiv:`` labels redirect to its id."""
     try:

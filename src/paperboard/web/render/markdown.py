@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.format import reflow, safe_url
+from paperboard.web.render.format import reflow, safe_url
 
 _BLANK = re.compile(r"\s+")
 # "<" that could open raw HTML (a tag, a comment, a declaration) in free text from feeds: a

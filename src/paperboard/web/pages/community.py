@@ -1,0 +1,227 @@
+"""Taking part: the submit page, upvote and comment forms, curators' buttons, profiles (the
+write API is web/api/community.py).
+
+Handlers parse, make one ``Community`` call and render or redirect. Forms answer with a 303
+redirect back to the page (so a reload does not post again); the upvote form answers JSON
+when asked for it (``Accept: application/json``, as static/community.js does), so the button
+updates in place with JavaScript and still works without.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from paperboard.community.errors import InvalidInput, NotFound
+from paperboard.community.markdown import MAX_COMMENT_CHARS
+from paperboard.community.service import Community
+from paperboard.storage.comments import CommentRow
+from paperboard.storage.users import User
+from paperboard.web.errors import PageError
+from paperboard.web.render.boards import PaperPage
+from paperboard.web.render.svg import sparkline_svg
+from paperboard.web.session import (
+    MAX_ROW_ID,
+    CommunityDep,
+    Csrf,
+    RowId,
+    SignedIn,
+    client_of,
+    get_community,
+    safe_next,
+    viewer_of,
+)
+from paperboard.web.templating import render
+
+router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
+
+TextField = Annotated[str, Form(max_length=MAX_COMMENT_CHARS * 2)]
+BackField = Annotated[str, Form(max_length=500)]
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _comment_url(row: CommentRow) -> str:
+    return f"/papers/{row.arxiv_id}#comment-{row.id}"
+
+
+# --- the paper page's community parts (pages.py passes these to paper.html) ---------------------
+
+
+def paper_context(request: Request, view: PaperPage) -> dict[str, Any]:
+    """Comments and the upvote history for the paper page (called by pages.paper)."""
+    community = get_community(request)
+    viewer = viewer_of(request).user
+    discussion = community.discussion(
+        view.paper.arxiv_id, viewer, view.paper_id, upvotes=view.upvotes
+    )
+    history = discussion.vote_history if discussion else []
+    return {
+        "discussion": discussion,
+        # A line needs a start: the first vote's moment at the imported count.
+        "vote_chart": sparkline_svg(_chart_points(history)) if history else "",
+        "comment_limit": MAX_COMMENT_CHARS,
+    }
+
+
+def _chart_points(history: list[tuple[datetime, int]]) -> list[tuple[datetime, int]]:
+    first_moment, first_count = history[0]
+    return [(first_moment, first_count - 1), *history]
+
+
+# --- submit ------------------------------------------------------------------------------------
+
+
+@router.get("/papers/submit", name="submit")
+def submit_page(request: Request, user: SignedIn, community: CommunityDep) -> Response:
+    context = {"value": "", "error": None, "result": None, "window_days": _window(community)}
+    return render(request, "submit.html", context)
+
+
+@router.post("/papers/submit")
+def submit(
+    request: Request,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    arxiv_id: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    context: dict[str, Any] = {"value": arxiv_id, "window_days": _window(community)}
+    try:
+        result = community.submissions.submit(user, arxiv_id, client=client_of(request))
+    except (InvalidInput, NotFound) as exc:
+        context.update(error=exc.message, result=None)
+        return render(request, "submit.html", context, status_code=exc.status_code)
+    context.update(error=None, result=result, value="")
+    return render(request, "submit.html", context, status_code=201 if result.created else 200)
+
+
+def _window(community: Community) -> int:
+    return community.submissions.window.days
+
+
+# --- upvotes -----------------------------------------------------------------------------------
+
+
+@router.post("/papers/{arxiv_id:path}/upvote", name="upvote_form")
+def upvote_form(
+    request: Request,
+    arxiv_id: str,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    action: Annotated[Literal["add", "remove"], Form()] = "add",
+    back: BackField = "",
+) -> Response:
+    state = community.votes.set_vote(user, arxiv_id, action == "add", client=client_of(request))
+    if _wants_json(request):
+        return JSONResponse(
+            {"arxivId": state.arxiv_id, "upvotes": state.upvotes, "upvoted": state.upvoted}
+        )
+    return _redirect(safe_next(back or f"/papers/{state.arxiv_id}"))
+
+
+# --- comments ----------------------------------------------------------------------------------
+
+
+@router.post("/papers/{arxiv_id:path}/comments", name="comment_form")
+def comment_form(
+    request: Request,
+    arxiv_id: str,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    text: TextField = "",
+    parent_id: Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)] = None,
+) -> Response:
+    row = community.comments.post(
+        user, arxiv_id, text, parent_id=parent_id, client=client_of(request)
+    )
+    return _redirect(_comment_url(row))
+
+
+def _own_comment(community: Community, user: User, comment_id: int) -> CommentRow:
+    row = community.comments.get(comment_id)
+    if row is None or row.deleted_at is not None:
+        raise NotFound(f"No comment {comment_id}.")
+    if row.user_id != user.id:
+        raise PageError(403, "Only its author can edit a comment.")
+    return row
+
+
+@router.get("/comments/{comment_id}/edit", name="comment_edit")
+def comment_edit_page(
+    request: Request, comment_id: RowId, user: SignedIn, community: CommunityDep
+) -> Response:
+    row = _own_comment(community, user, comment_id)
+    context = {"comment": row, "text": row.body, "error": None, "limit": MAX_COMMENT_CHARS}
+    return render(request, "comment_edit.html", context)
+
+
+@router.post("/comments/{comment_id}/edit")
+def comment_edit(
+    request: Request,
+    comment_id: RowId,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    text: TextField = "",
+) -> Response:
+    try:
+        row = community.comments.edit(user, comment_id, text)
+    except InvalidInput as exc:
+        row = _own_comment(community, user, comment_id)
+        context = {"comment": row, "text": text, "error": exc.message, "limit": MAX_COMMENT_CHARS}
+        return render(request, "comment_edit.html", context, status_code=400)
+    return _redirect(_comment_url(row))
+
+
+@router.post("/comments/{comment_id}/delete")
+def comment_delete(
+    request: Request, comment_id: RowId, _: Csrf, user: SignedIn, community: CommunityDep
+) -> Response:
+    row = community.comments.delete(user, comment_id)
+    return _redirect(f"/papers/{row.arxiv_id}#comments")
+
+
+@router.post("/comments/{comment_id}/hide")
+def comment_hide(
+    request: Request,
+    comment_id: RowId,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    hidden: Annotated[str, Form(max_length=1)] = "1",
+) -> Response:
+    row = community.comments.set_hidden(user, comment_id, hidden == "1")
+    return _redirect(_comment_url(row))
+
+
+# --- curators ----------------------------------------------------------------------------------
+
+
+@router.post("/papers/{arxiv_id:path}/feature", name="feature_form")
+def feature_form(
+    request: Request, arxiv_id: str, _: Csrf, user: SignedIn, community: CommunityDep
+) -> Response:
+    result = community.submissions.feature(user, arxiv_id)
+    return _redirect(f"/papers/{result.paper.paper.arxiv_id}")
+
+
+# --- profiles ----------------------------------------------------------------------------------
+
+
+@router.get("/u/{username}", name="profile")
+def profile(request: Request, username: str, community: CommunityDep) -> Response:
+    found = community.profile(username[:64], viewer_of(request).user)
+    return render(request, "profile.html", {"profile": found})
