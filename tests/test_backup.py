@@ -28,6 +28,7 @@ from paperboard.search.keyword import open_index
 from paperboard.storage import (
     board,
     comments,
+    embedding_claims,
     embeddings,
     jobs,
     outbox,
@@ -84,7 +85,8 @@ def unit_vectors(count: int, seed: int = 7) -> np.ndarray:
 def populate(db: Database, papers: int = 60) -> None:
     """Rows in every table: papers, featured entries, vectors, accounts, sessions, tokens,
     votes, comments (with a reply), subscribers, outbox rows, checkpoints, a rate-limit
-    counter, a scheduled job. tests/test_copy_to.py checks that no table is left empty."""
+    counter, a scheduled job, an embedding claim. tests/test_copy_to.py checks that no table
+    is left empty."""
     report = load(db, [paper(n) for n in range(1, papers + 1)])
     assert report.new == papers
     load(db, [featured(n, upvotes=n) for n in range(1, 11)])
@@ -136,6 +138,10 @@ def populate(db: Database, papers: int = 60) -> None:
         state.put(connection, "digest:last:daily", "2026-11-20")
         ratelimits.hit(connection, "comment:account:ada:1", NOW + timedelta(minutes=1))
         jobs.ensure(connection, "sync-arxiv", NOW)
+        claimed, _ = embedding_claims.claim(
+            connection, MODEL, "elsewhere:1:x", NOW, 60, 1, embedding_claims.BacklogCursor()
+        )
+        assert len(claimed) == 1  # a paper being embedded by some process
 
 
 def table_counts(db: Database) -> dict[str, int]:

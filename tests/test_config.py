@@ -37,6 +37,7 @@ def test_defaults() -> None:
     assert settings.host == "127.0.0.1"
     assert settings.port == 8000
     assert settings.workers == 1
+    assert settings.embedder_device == "cpu"
     assert settings.log_level == "info"
     assert settings.extra == {}
 
@@ -105,6 +106,7 @@ def test_every_setting_is_a_field() -> None:
             ("cs.LG", "cs.CL", "stat.ML"),
         ),
         ("PAPERBOARD_CATEGORIES", "hep-th math.GT", "categories", ("hep-th", "math.GT")),
+        ("PAPERBOARD_EMBEDDER_DEVICE", "CUDA", "embedder_device", "cuda"),
     ],
 )
 def test_valid_values(variable: str, value: str, attribute: str, expected: object) -> None:
@@ -218,6 +220,7 @@ _INVALID = [
     ("PAPERBOARD_EMBEDDER_MAX_TOKENS", "4"),
     ("PAPERBOARD_EMBEDDER_MAX_TOKENS", "600"),
     ("PAPERBOARD_EMBEDDER_THREADS", "0"),
+    ("PAPERBOARD_EMBEDDER_DEVICE", "gpu"),
     ("PAPERBOARD_ENVIRONMENT", "staging"),
     ("PAPERBOARD_HEADER_TIMEOUT", "0"),
     ("PAPERBOARD_HEADER_TIMEOUT", "a minute"),

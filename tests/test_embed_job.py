@@ -1,4 +1,5 @@
-"""The embedding backfill: batches, resuming after a crash or kill -9, stale vectors, CLI."""
+"""The embedding backfill: batches under leases shared by several processes (SQLite and
+PostgreSQL), value order, resuming after a crash or kill -9, stale vectors, progress, CLI."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +18,14 @@ import pytest
 from typer.testing import CliRunner
 
 from paperboard.cli import app
+from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.loader import load
-from paperboard.jobs.embed import backfill
+from paperboard.jobs.embed import Backlog, backfill, backlog
+from paperboard.jobs.schedule import Scheduler
+from paperboard.jobs.worker import embed_job
 from paperboard.search.embedder import HashingEmbedder
 from paperboard.search.vectors import HnswFileIndex, open_vector_index
+from paperboard.storage import embedding_claims as claims
 from paperboard.storage import embeddings as embedding_store
 from paperboard.storage.database import Database
 from tests.search_corpus import EMBEDDER, load_corpus, records
@@ -244,3 +250,221 @@ def test_background_thread_stops_quietly_without_a_model(db: Database) -> None:
     thread = start_embedding_thread(db, missing, None, interval_s=0.05, stop=threading.Event())
     thread.join(timeout=10)
     assert not thread.is_alive() and stored_count(db) == 0
+
+
+# --- several processes share the backlog ----------------------------------------------------------
+
+# One embedding process: waits for the test's go, embeds with the hashing model (logging each
+# text it embeds), optionally hangs on its n-th batch (to be killed there) and optionally
+# names itself as if it ran on another machine (so only its lease can free its claims).
+EMBED_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from paperboard.jobs import holders
+from paperboard.jobs.embed import backfill
+from paperboard.search.embedder import HashingEmbedder
+from paperboard.storage.database import Database
+
+url, folder, name, batch, lease_s, machine, hang_on = sys.argv[1:8]
+folder = Path(folder)
+if machine:
+    holders.this_machine = lambda: machine
+
+class Logged(HashingEmbedder):
+    calls = 0
+
+    def embed(self, texts):
+        self.calls += 1
+        if self.calls == int(hang_on):
+            (folder / f"{name}.hung").write_text(str(os.getpid()))
+            time.sleep(600)
+        time.sleep(0.05)  # a model's pace, so that the processes interleave
+        with open(folder / f"{name}.log", "a") as log:
+            log.write("".join(text + "\\n" for text in texts))
+        return super().embed(texts)
+
+db = Database(url)
+(folder / f"{name}.ready").touch()
+while not (folder / "go").exists():
+    time.sleep(0.01)
+backfill(db, Logged(), batch_size=int(batch), lease_s=float(lease_s))
+"""
+
+
+def numbered(count: int) -> list[PaperRecord]:
+    base = records()[0]
+    return [
+        replace(base, arxiv_id=f"2403.{n:05d}", title=f"Paper {n}", abstract=f"Abstract {n}.")
+        for n in range(1, count + 1)
+    ]
+
+
+def start_embedder(
+    url: str,
+    folder: Path,
+    name: str,
+    *,
+    batch: int = 10,
+    lease_s: float = 60.0,
+    machine: str = "",
+    hang_on: int = 0,
+) -> subprocess.Popen[bytes]:
+    args = [url, str(folder), name, str(batch), str(lease_s), machine, str(hang_on)]
+    return subprocess.Popen(
+        [sys.executable, "-c", EMBED_SCRIPT, *args], cwd=PROJECT_ROOT, env=dict(os.environ)
+    )
+
+
+def wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, f"the process exited ({process.returncode})"
+        assert time.monotonic() < deadline, f"timed out waiting for {path.name}"
+        time.sleep(0.02)
+
+
+def embedded_texts(folder: Path, name: str) -> list[str]:
+    path = folder / f"{name}.log"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+@pytest.mark.timeout(120)
+def test_two_processes_never_embed_the_same_paper(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    load(db, numbered(300))
+    processes = [start_embedder(database_url, tmp_path, name) for name in ("a", "b")]
+    try:
+        for name, process in zip("ab", processes, strict=True):
+            wait_for_file(tmp_path / f"{name}.ready", process)
+        (tmp_path / "go").touch()
+        assert [process.wait(90) for process in processes] == [0, 0]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    a, b = embedded_texts(tmp_path, "a"), embedded_texts(tmp_path, "b")
+    assert a and b  # both took part
+    assert len(a) + len(b) == 300 and not set(a) & set(b)
+    assert stored_count(db) == 300
+
+
+def hang_then_kill(url: str, folder: Path, **options: object) -> None:
+    """Start an embedding process, let it claim a batch and hang on it, then kill -9 it."""
+    process = start_embedder(url, folder, "killed", batch=5, hang_on=2, **options)  # type: ignore[arg-type]
+    try:
+        wait_for_file(folder / "killed.ready", process)
+        (folder / "go").touch()
+        wait_for_file(folder / "killed.hung", process)
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(embedded_texts(folder, "killed")) == 5  # its first batch was stored
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_process_batch_is_taken_over_once_its_lease_expires(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    load(db, numbered(50))
+    # On another machine: nothing here can tell that it died, only its lease (long enough
+    # for the first run below to end well inside it).
+    hang_then_kill(database_url, tmp_path, lease_s=8.0, machine="elsewhere")
+    first = backfill(db, EMBEDDER)
+    assert first.embedded == 40 and first.claimed_elsewhere == 5
+    assert backlog(db, EMBEDDER.name).pending == 5
+    wait_until_no_claim_is_live(db)
+    second = backfill(db, EMBEDDER)
+    assert second.embedded == 5 and second.claimed_elsewhere == 0
+    assert stored_count(db) == 50
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_process_on_this_machine_is_taken_over_at_once(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    load(db, numbered(50))
+    hang_then_kill(database_url, tmp_path, lease_s=600.0)
+    report = backfill(db, EMBEDDER)  # no waiting for a 10-minute lease
+    assert report.embedded == 45 and report.claimed_elsewhere == 0
+    assert stored_count(db) == 50
+
+
+# --- value order and progress ---------------------------------------------------------------------
+
+
+class Recording(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().embed(texts)
+
+
+def test_featured_and_newest_papers_are_embedded_first(db: Database) -> None:
+    load_corpus(db)
+    load(db, [FeaturedRecord("2401.00002", date(2024, 5, 1))])
+    embedder = Recording()
+    backfill(db, embedder, batch_size=2)
+    titles = [text.split(".")[0] for text in embedder.texts]
+    assert titles[:3] == [
+        "Retrieval Augmented Generation for Question Answering",  # featured
+        "Optical Frequency Combs in Microresonators",  # then the newest (4 March)
+        "Caching Key Value States to Speed Up Language Model Decoding",  # 1 March
+    ]
+    assert titles[-1] == "Speculative Decoding with Draft Models"  # the oldest
+
+
+def claim_elsewhere(db: Database, count: int, lease_s: float) -> None:
+    """Claims of a process on another machine, as if it were embedding ``count`` papers."""
+    with db.write() as connection:
+        batch, _ = claims.claim(
+            connection,
+            EMBEDDER.name,
+            "elsewhere:1:x",
+            datetime.now(UTC),
+            lease_s,
+            count,
+            claims.BacklogCursor(),
+        )
+    assert len(batch) == count
+
+
+def wait_until_no_claim_is_live(db: Database) -> None:
+    deadline = time.monotonic() + 30
+    while backlog(db, EMBEDDER.name).in_flight and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def test_progress_figures(db: Database) -> None:
+    load_corpus(db)
+    assert backlog(db, EMBEDDER.name) == Backlog(papers=8, embedded=0, pending=8, in_flight=0)
+    backfill(db, EMBEDDER, limit=3)
+    figures = backlog(db, EMBEDDER.name)
+    assert figures == Backlog(papers=8, embedded=3, pending=5, in_flight=0)
+    assert figures.share_embedded == 3 / 8
+    claim_elsewhere(db, 2, 60)
+    assert backlog(db, EMBEDDER.name).in_flight == 2
+    report = backfill(db, EMBEDDER)
+    assert report.pending_at_start == 5 and report.embedded == 3
+    assert report.claimed_elsewhere == 2  # still being embedded elsewhere
+    assert backlog(db, "another-model") == Backlog(8, 0, 8, 2)
+
+
+def test_the_embed_job_looks_again_while_others_hold_claims(db: Database) -> None:
+    """A round that left another process's claims behind does not mark the papers done:
+    the next round, papers unchanged, takes them over once they lapse."""
+    load_corpus(db)
+    claim_elsewhere(db, 1, 3.0)
+    now = [datetime(2026, 12, 1, tzinfo=UTC)]
+    scheduler = Scheduler(db, [embed_job(db, EMBEDDER, None)], holder="w", clock=lambda: now[0])
+    assert scheduler.run_due() == ["embed"]
+    assert stored_count(db) == 7
+    wait_until_no_claim_is_live(db)
+    now[0] += timedelta(seconds=60)
+    assert scheduler.run_due() == ["embed"]
+    assert stored_count(db) == 8

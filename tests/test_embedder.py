@@ -5,16 +5,22 @@ from __future__ import annotations
 import importlib.util
 import zipfile
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 from paperboard.search import embedder as embedder_module
 from paperboard.search.embedder import (
+    CPU_PROVIDER,
+    CUDA_PROVIDER,
+    DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_TOKENS,
+    GPU_BATCH_SIZE,
     EmbedderError,
     HashingEmbedder,
     OnnxMiniLMEmbedder,
+    execution_providers,
     load_embedder,
     paper_text,
 )
@@ -134,3 +140,98 @@ def test_minilm_token_cap_truncates(minilm: OnnxMiniLMEmbedder) -> None:
 def test_embedder_off_is_a_clear_choice() -> None:
     with pytest.raises(EmbedderError, match="switched off"):
         load_embedder("off")
+
+
+# --- the GPU path (onnxruntime's CUDA provider), tested on the CPU -------------------------------
+
+
+def test_execution_providers_for_each_device() -> None:
+    assert execution_providers("cpu", [CPU_PROVIDER]) == [CPU_PROVIDER]
+    assert execution_providers("cpu", [CUDA_PROVIDER, CPU_PROVIDER]) == [CPU_PROVIDER]
+    assert execution_providers("cuda", [CUDA_PROVIDER, CPU_PROVIDER]) == [
+        CUDA_PROVIDER,
+        CPU_PROVIDER,
+    ]
+    with pytest.raises(EmbedderError) as info:
+        execution_providers("cuda", ["AzureExecutionProvider", CPU_PROVIDER])
+    message = str(info.value)
+    assert "PAPERBOARD_EMBEDDER_DEVICE=cuda" in message and "onnxruntime-gpu" in message
+    assert "AzureExecutionProvider, CPUExecutionProvider" in message  # what this build has
+    with pytest.raises(EmbedderError, match="'tpu' is unknown"):
+        execution_providers("tpu", [CPU_PROVIDER])
+
+
+def test_an_unknown_device_is_a_clear_error() -> None:
+    with pytest.raises(EmbedderError, match="PAPERBOARD_EMBEDDER_DEVICE='gpu' is unknown"):
+        load_embedder(
+            environ={"PAPERBOARD_EMBEDDER": "hashing", "PAPERBOARD_EMBEDDER_DEVICE": "gpu"}
+        )
+
+
+@needs_model
+def test_cuda_without_the_cuda_build_is_a_clear_error() -> None:
+    onnxruntime = pytest.importorskip("onnxruntime")
+    if CUDA_PROVIDER in onnxruntime.get_available_providers():
+        pytest.skip("this onnxruntime has the CUDA provider")
+    with pytest.raises(EmbedderError, match="pip install onnxruntime-gpu"):
+        load_embedder(environ={"PAPERBOARD_EMBEDDER_DEVICE": "cuda"})
+
+
+class GpuLikeSession:
+    """Stands in for ``onnxruntime.InferenceSession`` on a GPU machine: records the providers
+    it was asked for, runs the real model on the CPU, and reports the providers ``active``
+    (the requested ones by default, as onnxruntime does when CUDA loads)."""
+
+    real: ClassVar[Any] = None  # onnxruntime's own InferenceSession
+    requested: ClassVar[list[list[str]]] = []
+    active: ClassVar[list[str] | None] = None
+
+    def __init__(self, path: str, *, sess_options: object, providers: list[str]) -> None:
+        GpuLikeSession.requested.append(list(providers))
+        self._session = self.real(path, sess_options=sess_options, providers=[CPU_PROVIDER])
+        self._active = list(providers) if self.active is None else self.active
+
+    def get_providers(self) -> list[str]:
+        return self._active
+
+    def get_inputs(self) -> object:
+        return self._session.get_inputs()
+
+    def run(self, outputs: object, feeds: object) -> object:
+        return self._session.run(outputs, feeds)
+
+
+@pytest.fixture
+def gpu_like(monkeypatch: pytest.MonkeyPatch) -> type[GpuLikeSession]:
+    onnxruntime = pytest.importorskip("onnxruntime")  # optional: the model's packages
+    monkeypatch.setattr(GpuLikeSession, "real", onnxruntime.InferenceSession)
+    monkeypatch.setattr(
+        onnxruntime, "get_available_providers", lambda: [CUDA_PROVIDER, CPU_PROVIDER]
+    )
+    monkeypatch.setattr(onnxruntime, "InferenceSession", GpuLikeSession)
+    monkeypatch.setattr(GpuLikeSession, "requested", [])
+    monkeypatch.setattr(GpuLikeSession, "active", None)
+    return GpuLikeSession
+
+
+@needs_model
+def test_cuda_asks_onnxruntime_for_the_cuda_provider(
+    gpu_like: type[GpuLikeSession], minilm: OnnxMiniLMEmbedder
+) -> None:
+    on_gpu = load_embedder(environ={"PAPERBOARD_EMBEDDER_DEVICE": "cuda"})
+    assert isinstance(on_gpu, OnnxMiniLMEmbedder)
+    assert gpu_like.requested == [[CUDA_PROVIDER, CPU_PROVIDER]]
+    assert on_gpu.device == "cuda" and on_gpu.batch_size == GPU_BATCH_SIZE and on_gpu.threads == 1
+    assert on_gpu.name == minilm.name  # one index for vectors from both
+    texts = [f"sentence {n} about {'graphs ' * (n % 5)}and decoding" for n in range(20)]
+    assert np.allclose(on_gpu.embed(texts), minilm.embed(texts), atol=1e-5)
+    on_cpu = load_embedder(environ={})
+    assert gpu_like.requested[-1] == [CPU_PROVIDER]
+    assert isinstance(on_cpu, OnnxMiniLMEmbedder) and on_cpu.batch_size == DEFAULT_BATCH_SIZE
+
+
+@needs_model
+def test_cuda_that_does_not_load_is_a_clear_error(gpu_like: type[GpuLikeSession]) -> None:
+    gpu_like.active = [CPU_PROVIDER]  # what onnxruntime does when the CUDA libraries fail
+    with pytest.raises(EmbedderError, match="could not start CUDAExecutionProvider"):
+        OnnxMiniLMEmbedder(device="cuda")

@@ -314,6 +314,41 @@ def test_background_schedulers_share_the_runs(db: Database, database_url: str) -
     assert job_row(db, "tick").runs == len(dues)
 
 
+def test_a_shared_job_runs_in_every_worker_on_its_own_cadence(db: Database) -> None:
+    """``embed`` divides its work itself: every worker runs it, none waits for a lease."""
+    recorder = Recorder()
+    clock = FakeClock()
+    a = Scheduler(db, [recorder.job("share", 60, shared=True)], holder="a", clock=clock)
+    b = Scheduler(db, [recorder.job("share", 60, shared=True)], holder="b", clock=clock)
+    assert a.run_due() == ["share"] and b.run_due() == ["share"]  # the same due time, twice
+    assert a.run_due() == [] and b.run_due() == []
+    clock.now = at(60)
+    assert a.run_due() == ["share"]
+    assert [(due, holder) for _name, due, holder in recorder.runs] == [
+        (T0, "a"),
+        (T0, "b"),
+        (at(60), "a"),
+    ]
+    row = job_row(db, "share")
+    assert row.runs == 3 and row.holder is None and row.lease_until is None
+    assert row.last_ok is True and row.last_finished == at(60) and row.next_due == at(120)
+
+
+def test_a_failing_shared_job_is_recorded_and_retried_later(db: Database) -> None:
+    recorder = Recorder()
+    clock = FakeClock()
+    job = recorder.job("share", 3600, fails=True, shared=True, retry_after_s=600)
+    scheduler = Scheduler(db, [job], holder="a", clock=clock)
+    assert scheduler.run_due() == ["share"]
+    row = job_row(db, "share")
+    assert row.last_ok is False and row.last_error == "RuntimeError: share broke"
+    assert row.next_due == at(600)
+    clock.now = at(599)
+    assert scheduler.run_due() == []
+    clock.now = at(600)
+    assert scheduler.run_due() == ["share"]
+
+
 # --- a killed worker's job is taken over -------------------------------------------------------
 
 # A worker process with one job, "slow", that logs its start, works WORK_S seconds, logs done.

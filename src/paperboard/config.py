@@ -338,6 +338,15 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_int(1, 256),
     ),
     Setting(
+        "embedder_device",
+        "Where `minilm-int8` runs: `cpu`, or `cuda` (an NVIDIA GPU through onnxruntime's CUDA "
+        "provider: install `onnxruntime-gpu` in place of `onnxruntime`; paperboard stops with "
+        "an error naming what is missing rather than fall back to the CPU). Vectors are the "
+        "same model's, so they share one index with vectors embedded on CPUs.",
+        "cpu",
+        lambda v: _choice(v, ("cpu", "cuda")),
+    ),
+    Setting(
         "environment",
         "`development` or `production`. In production paperboard refuses to start without "
         "PAPERBOARD_SECRET_KEY and with a non-https PAPERBOARD_BASE_URL.",
@@ -388,6 +397,7 @@ class Settings:
     embedder_tokenizer: Path | None
     embedder_max_tokens: int
     embedder_threads: int | None
+    embedder_device: str
     environment: str
     submit_window_days: int
     keyword_index: str

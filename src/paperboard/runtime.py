@@ -103,7 +103,9 @@ class Runtime:
         settings = self.settings
         threads = settings.embedder_threads or BACKGROUND_EMBED_THREADS
         try:
-            embedder = load_embedder(settings.embedder, threads=threads)
+            embedder = load_embedder(
+                settings.embedder, threads=threads, device=settings.embedder_device
+            )
         except EmbedderError as exc:
             log.warning("semantic search is off: %s", exc)
             return None

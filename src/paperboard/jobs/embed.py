@@ -1,24 +1,35 @@
-"""The embedding backfill: embed every paper whose vector is missing or stale, in batches.
+"""The embedding backfill: embed every paper whose vector is missing or stale, in batches
+claimed under leases in the database, so any number of processes share the backlog.
 
-Each batch is embedded and then committed in one transaction, so a kill (even -9) loses at
-most the batch in flight; running again picks up exactly what is left (the pending query
-looks at the database, not at a checkpoint). Called by ``paperboard embed`` and, after each
-ingest, by ``serve``/``worker`` (``start_embedding_thread``).
+Each round walks the backlog in value order (storage/embedding_claims.py: featured papers,
+then the newest, then the long tail). A batch is claimed (a short write), embedded (the
+claims renewed meanwhile), and its vectors stored and its claims deleted in one transaction:
+two processes never embed the same paper, and a kill (even -9) loses at most the batch in
+flight, which another process takes over once its lease has passed (at once on the same
+machine: jobs/holders.py). Running again picks up exactly what is left, since the backlog is
+read from the database, not from a checkpoint. Called by ``paperboard embed`` and by the
+``embed`` job of ``serve`` and ``worker`` (jobs/worker.py).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from paperboard.jobs.holders import is_dead_here, new_holder
 from paperboard.search.embedder import Embedder, EmbedderError, paper_text
 from paperboard.search.vectors import VectorIndex
+from paperboard.storage import embedding_claims as claims
 from paperboard.storage import embeddings as embedding_store
+from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
+from paperboard.storage.embeddings import PendingPaper
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +38,11 @@ log = logging.getLogger(__name__)
 DEFAULT_BATCH = 256
 # The HNSW file is saved this often during a long run (saving a million vectors takes seconds).
 INDEX_SAVE_INTERVAL_S = 120.0
+# A claimed batch is renewed while it is embedded, so the lease need not cover a whole batch:
+# it is how long a batch of a process that died on another machine waits to be taken over.
+CLAIM_LEASE_S = 60.0
+# Renewals per lease period: two can fail (a database blip) before the claims lapse.
+RENEWALS_PER_LEASE = 3
 
 Progress = Callable[[int, int], None]  # (embedded so far, total pending at start)
 
@@ -38,11 +54,40 @@ class EmbedReport:
     seconds: float = 0.0
     indexed: int = 0
     stopped: bool = False
+    # Papers of this process's batches that another process took over (their lease passed
+    # while they were embedded here): that process stores them.
+    taken_over: int = 0
+    # Live claims of other processes when this one found nothing left to claim: work that is
+    # still being done elsewhere.
+    claimed_elsewhere: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
         return self.embedded / self.seconds if self.seconds else 0.0
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """How far embedding with one model has come (``paperboard stats``, ``/metrics``)."""
+
+    papers: int
+    embedded: int  # papers with a vector of the model for their current text
+    pending: int  # papers still to embed, including those in flight
+    in_flight: int  # papers claimed by a live embedding process right now
+
+    @property
+    def share_embedded(self) -> float:
+        return self.embedded / self.papers if self.papers else 1.0
+
+
+def backlog(db: Database, model: str) -> Backlog:
+    """The progress figures of embedding with ``model`` (counting scans every paper)."""
+    with db.read() as connection:
+        total = paper_store.count(connection)
+        pending = embedding_store.count_pending(connection, model)
+        in_flight = claims.count_live(connection, _now())
+    return Backlog(total, total - pending, pending, in_flight)
 
 
 def backfill(
@@ -54,44 +99,124 @@ def backfill(
     limit: int | None = None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    lease_s: float = CLAIM_LEASE_S,
 ) -> EmbedReport:
-    """Embed pending papers (all, or at most ``limit``); keep ``vector_index`` in step."""
+    """Embed pending papers (all, or at most ``limit``) that no other process is embedding;
+    keep ``vector_index`` in step. Returns when nothing is left to claim."""
     started = time.monotonic()
+    holder = new_holder()
+    _take_over_dead_holders(db)
     with db.read() as connection:
         total = embedding_store.count_pending(connection, embedder.name)
     if limit is not None:
         total = min(total, limit)
     report = EmbedReport(pending_at_start=total)
-    after_id = 0
+    cursor = claims.BacklogCursor()
+    walks, claimed_this_walk = 1, 0
     last_save = time.monotonic()
-    while report.embedded < total:
+    while limit is None or report.embedded < limit:
         if stop is not None and stop.is_set():
             report.stopped = True
             break
-        wanted = min(batch_size, total - report.embedded)
-        with db.read() as connection:
-            batch = embedding_store.pending(connection, embedder.name, after_id, wanted)
-        if not batch:
-            break
-        vectors = embedder.embed([paper_text(p.title, p.abstract) for p in batch])
-        rows = [(p.id, p.content_hash, v) for p, v in zip(batch, vectors, strict=True)]
+        wanted = batch_size if limit is None else min(batch_size, limit - report.embedded)
         with db.write() as connection:
-            embedding_store.store(connection, embedder.name, rows, datetime.now(UTC))
-        after_id = batch[-1].id
-        report.embedded += len(batch)
-        if progress is not None:
+            batch, cursor = claims.claim(
+                connection, embedder.name, holder, _now(), lease_s, wanted, cursor
+            )
+        if not batch and cursor.done:
+            # The walk's end. Claims it passed may have lapsed since (a process died): walk
+            # again from the top while that finds work.
+            if (claimed_this_walk or walks == 1) and _claims_to_take_over(db):
+                cursor, walks, claimed_this_walk = claims.BacklogCursor(), walks + 1, 0
+                continue
+            break
+        claimed_this_walk += len(batch)
+        stored = _embed_and_store(db, embedder, holder, batch, lease_s)
+        report.embedded += stored
+        report.taken_over += len(batch) - stored
+        if progress is not None and stored:
             progress(report.embedded, total)
         if vector_index is not None and time.monotonic() - last_save >= INDEX_SAVE_INTERVAL_S:
-            report.indexed += _sync_index(vector_index)
+            report.indexed += vector_index.sync()
             last_save = time.monotonic()
+    if not report.stopped:
+        with db.read() as connection:
+            report.claimed_elsewhere = claims.count_live(connection, _now())
     if vector_index is not None:
-        report.indexed += _sync_index(vector_index)
+        report.indexed += vector_index.sync()
     report.seconds = time.monotonic() - started
     return report
 
 
-def _sync_index(vector_index: VectorIndex) -> int:
-    return vector_index.sync()
+def _embed_and_store(
+    db: Database, embedder: Embedder, holder: str, batch: Sequence[PendingPaper], lease_s: float
+) -> int:
+    """Embed a claimed batch and store it with its claims released; how many were stored.
+    On any failure the claims are given back at once, so no one waits for their lease."""
+    ids = [paper.id for paper in batch]
+    try:
+        with _claims_renewed(db, holder, ids, lease_s):
+            vectors = embedder.embed([paper_text(p.title, p.abstract) for p in batch])
+    except BaseException:
+        # Best effort: if the database is gone too, the claims lapse with their lease.
+        with contextlib.suppress(Exception), db.write() as connection:
+            claims.release(connection, holder, ids)
+        raise
+    with db.write() as connection:
+        held = claims.release(connection, holder, ids)
+        rows = [
+            (paper.id, paper.content_hash, vector)
+            for paper, vector in zip(batch, vectors, strict=True)
+            if paper.id in held
+        ]
+        # The time is taken inside the write lock: on SQLite vectors are then stored in
+        # created_at order, which is how the vector index file catches up.
+        embedding_store.store(connection, embedder.name, rows, _now())
+    return len(rows)
+
+
+@contextmanager
+def _claims_renewed(db: Database, holder: str, ids: list[int], lease_s: float) -> Iterator[None]:
+    """Renew ``holder``'s claims on ``ids`` from a thread while the block runs."""
+    done = threading.Event()
+
+    def renew() -> None:
+        while not done.wait(lease_s / RENEWALS_PER_LEASE):
+            try:
+                with db.write() as connection:
+                    claims.renew(connection, holder, ids, _now() + timedelta(seconds=lease_s))
+            except Exception:  # the database may be back before the lease runs out
+                log.warning("renewing the claims of a batch failed", exc_info=True)
+
+    thread = threading.Thread(target=renew, name="paperboard-embed-claims", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+def _take_over_dead_holders(db: Database) -> int:
+    """Delete the claims of processes on this machine that no longer exist; how many."""
+    with db.read() as connection:
+        dead = [h.holder for h in claims.holders(connection) if is_dead_here(h.holder)]
+    if not dead:
+        return 0
+    with db.write() as connection:
+        dropped = claims.drop_holders(connection, dead)
+    log.info("took over %d papers claimed by %d stopped process(es)", dropped, len(dead))
+    return dropped
+
+
+def _claims_to_take_over(db: Database) -> bool:
+    dropped = _take_over_dead_holders(db)
+    with db.read() as connection:
+        return dropped > 0 or claims.count_expired(connection, _now()) > 0
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def start_embedding_thread(
@@ -122,7 +247,7 @@ def start_embedding_thread(
                     report = backfill(db, holder["e"], vector_index=vector_index, stop=stop)
                     if report.embedded:
                         log.info("embedded %d papers (%.1f/s)", report.embedded, report.rate)
-                    if not report.stopped:
+                    if not report.stopped and not report.claimed_elsewhere:
                         seen = version
                 elif vector_index is not None:
                     vector_index.sync()

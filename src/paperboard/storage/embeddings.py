@@ -12,7 +12,20 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Float, Row, and_, bindparam, delete, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Join,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -56,37 +69,32 @@ def pending(
     costs what it returns plus the already-embedded rows it steps over, so a resumed job skips
     finished work quickly and memory stays flat.
     """
-    joined = papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id)
     query = (
         select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash)
-        .select_from(joined)
-        .where(
-            papers.c.id > after_id,
-            or_(
-                embeddings.c.paper_id.is_(None),
-                embeddings.c.model != model,
-                embeddings.c.content_hash != papers.c.content_hash,
-            ),
-        )
+        .select_from(with_vectors())
+        .where(papers.c.id > after_id, needs_vector(model))
         .order_by(papers.c.id)
         .limit(limit)
     )
     return [PendingPaper(*row) for row in connection.execute(query)]
 
 
-def count_pending(connection: Connection, model: str) -> int:
-    joined = papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id)
-    query = (
-        select(func.count())
-        .select_from(joined)
-        .where(
-            or_(
-                embeddings.c.paper_id.is_(None),
-                embeddings.c.model != model,
-                embeddings.c.content_hash != papers.c.content_hash,
-            )
-        )
+def with_vectors() -> Join:
+    """Papers with their vector, if any: the FROM clause that ``needs_vector`` filters."""
+    return papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id)
+
+
+def needs_vector(model: str) -> ColumnElement[bool]:
+    """Over ``with_vectors()``: the paper has no vector of ``model`` for its current text."""
+    return or_(
+        embeddings.c.paper_id.is_(None),
+        embeddings.c.model != model,
+        embeddings.c.content_hash != papers.c.content_hash,
     )
+
+
+def count_pending(connection: Connection, model: str) -> int:
+    query = select(func.count()).select_from(with_vectors()).where(needs_vector(model))
     return connection.execute(query).scalar_one()
 
 

@@ -99,17 +99,42 @@ def finish(
     statement = (
         update(jobs)
         .where(_held_by(name, holder))
-        .values(
-            holder=None,
-            lease_until=None,
-            last_finished=now,
-            last_ok=ok,
-            last_error=error[:MAX_ERROR_CHARS] if error else None,
-            next_due=next_due,
-            runs=jobs.c.runs + 1,
-        )
+        .values(holder=None, lease_until=None, **_outcome(now, ok, error, next_due))
     )
     return connection.execute(statement).rowcount == 1
+
+
+def _outcome(
+    finished: datetime, ok: bool, error: str | None, next_due: datetime
+) -> dict[str, object]:
+    """The columns that record a finished run."""
+    return {
+        "last_finished": finished,
+        "last_ok": ok,
+        "last_error": error[:MAX_ERROR_CHARS] if error else None,
+        "next_due": next_due,
+        "runs": jobs.c.runs + 1,
+    }
+
+
+def record_run(
+    connection: Connection,
+    name: str,
+    started: datetime,
+    finished: datetime,
+    *,
+    ok: bool,
+    error: str | None,
+    next_due: datetime,
+) -> None:
+    """Record a run of a shared job (one that every worker runs, with no lease): the row
+    then shows the latest run of any worker, and the next due time of the one recording."""
+    statement = (
+        update(jobs)
+        .where(jobs.c.name == name)
+        .values(last_started=started, **_outcome(finished, ok, error, next_due))
+    )
+    connection.execute(statement)
 
 
 def release(connection: Connection, name: str, holder: str) -> bool:

@@ -115,6 +115,17 @@ embeddings = Table(
 # cosine: the vectors are unit length); like the keyword index's generated column it exists only
 # there. SQLite keeps its HNSW index in a file next to the database (search/vectors.py).
 
+embedding_claims = Table(
+    "embedding_claims",
+    metadata,
+    # A paper being embedded right now (storage/embedding_claims.py): claimed in batches by
+    # any number of embedding processes, deleted with the vector's commit. A process killed
+    # mid-batch leaves its rows behind; another takes them over once lease_until has passed.
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", String(200), nullable=False),  # "machine:pid:random" (jobs/holders.py)
+    Column("lease_until", UTCDateTime, nullable=False),
+)
+
 # --- email digests (mail/, storage/subscriptions.py, storage/outbox.py) ---------------------------
 
 subscribers = Table(
