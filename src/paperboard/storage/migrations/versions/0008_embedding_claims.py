@@ -1,7 +1,7 @@
 """Claims on papers being embedded: batches leased by any number of embedding processes.
 
-Revision ID: 0007_embedding_claims
-Revises: 0006_jobs
+Revision ID: 0008_embedding_claims
+Revises: 0007_api_token_expiry
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from paperboard.storage.types import UTCDateTime
 
-revision = "0007_embedding_claims"
-down_revision = "0006_jobs"
+revision = "0008_embedding_claims"
+down_revision = "0007_api_token_expiry"
 branch_labels = None
 depends_on = None
 
