@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import tantivy
 
+from paperboard.domain.stopwords import STOPWORDS, content_words
 from paperboard.search.query import ParsedQuery
 from paperboard.storage import consistency
 from paperboard.storage import papers as paper_store
@@ -239,7 +240,7 @@ class KeywordIndex:
 
     def search(self, text: str, limit: int = 20) -> list[tuple[int, float]]:
         """(paper id, score) best first, for any user text (never raises on syntax)."""
-        words = [word.lower() for word in _WORD.findall(text)][:64]
+        words = content_words([word.lower() for word in _WORD.findall(text)])[:64]
         if not words:
             return []
         query = self.index.parse_query(" ".join(words), ["text", "authors"])
@@ -266,10 +267,15 @@ MAX_WORD_CHARS = 64  # tantivy drops longer tokens anyway; a 4,000-letter "word"
 
 
 def keyword_query(parsed: ParsedQuery) -> str:
-    """tantivy query syntax for ``parsed`` (empty when there is nothing to search for)."""
-    parts = [word[:MAX_WORD_CHARS] for word in parsed.words]
+    """tantivy query syntax for ``parsed`` (empty when there is nothing to search for).
+    Free words that are stopwords are left out (domain/stopwords.py), as PostgreSQL's
+    ``english`` tsquery leaves them out; a phrase keeps them (they place its other words) unless
+    it has nothing else. ``author:`` names are matched as typed ("Hou In")."""
+    parts = [word[:MAX_WORD_CHARS] for word in content_words(parsed.words)]
     parts += [
-        '+"' + " ".join(w[:MAX_WORD_CHARS] for w in phrase) + '"' for phrase in parsed.phrases
+        '+"' + " ".join(w[:MAX_WORD_CHARS] for w in phrase) + '"'
+        for phrase in parsed.phrases
+        if not STOPWORDS.issuperset(phrase)
     ]
     for author in parsed.authors:
         words = [w.lower()[:MAX_WORD_CHARS] for w in _WORD.findall(author)]

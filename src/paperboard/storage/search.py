@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 
 from paperboard.domain.paper import PaperRecord
+from paperboard.domain.stopwords import content_words
 from paperboard.storage.papers import row_to_record
 from paperboard.storage.schema import papers
 
@@ -49,12 +50,14 @@ def papers_with_ids(connection: Connection, ids: list[int]) -> list[tuple[int, P
 
 
 def postgres_keyword_search(connection: Connection, text: str, limit: int) -> list[PaperRecord]:
-    words = _WORD.findall(text.lower())[:64]
+    words = content_words(_WORD.findall(text.lower()))[:64]
     if not words:
         return []
     # OR of the words, built from plain words only: user text never reaches the tsquery parser.
     # Authors are indexed unstemmed ('simple'), titles and abstracts stemmed ('english'): ask
-    # both ways so that "Jones" finds an author and "models" finds "model".
+    # both ways so that "Jones" finds an author and "models" finds "model". 'simple' keeps
+    # stopwords, so they are dropped here first (domain/stopwords.py: "for" in "... for the
+    # NUSES Collaboration" matched).
     terms = " | ".join(words)
     tsquery = func.to_tsquery("english", terms).op("||")(func.to_tsquery("simple", terms))
     vector = literal_column("search_vector")
@@ -162,7 +165,8 @@ def postgres_keyword_ids(
     limit: int,
 ) -> list[tuple[int, float]]:
     """(id, ts_rank) best first: any of ``words``, every phrase, and the filters."""
-    word_terms = [w for word in words for w in _TS_WORD.findall(word)][:64]
+    # Stopwords dropped as 'english' would drop them (domain/stopwords.py), without its notice.
+    word_terms = content_words([w for word in words for w in _TS_WORD.findall(word)])[:64]
     phrase_terms = [
         " <-> ".join(terms)
         for terms in ([t for w in phrase for t in _TS_WORD.findall(w)] for phrase in phrases)
