@@ -80,13 +80,14 @@ def entries_between(
     return list(seen.values())
 
 
-def entries_featured_since(connection: Connection, since: datetime) -> list[BoardEntry]:
-    """Entries featured at or after ``since`` (trending candidates), one per paper (latest)."""
+def entries_on_days(connection: Connection, first: date, last: date) -> list[BoardEntry]:
+    """Entries on the boards of ``first`` .. ``last`` (trending candidates), one per paper: its
+    latest board (the latest featuring on that day)."""
     query = (
         select(papers, *_ENTRY_COLUMNS)
         .join(featured, featured.c.paper_id == papers.c.id)
-        .where(featured.c.featured_at >= since)
-        .order_by(featured.c.featured_at)
+        .where(featured.c.day >= first, featured.c.day <= last)
+        .order_by(featured.c.day, featured.c.featured_at)
     )
     latest: dict[int, BoardEntry] = {}
     for row in connection.execute(query):
@@ -101,9 +102,13 @@ def latest_day(connection: Connection, on_or_before: date | None = None) -> date
     return connection.execute(query).scalar_one_or_none()
 
 
-def latest_featured_at(connection: Connection) -> datetime | None:
-    query = select(featured.c.featured_at).order_by(featured.c.featured_at.desc()).limit(1)
-    return connection.execute(query).scalar_one_or_none()
+def latest_featuring(connection: Connection, on_or_before: date) -> tuple[date, datetime] | None:
+    """The latest board day up to ``on_or_before`` and the latest featuring on it."""
+    day = latest_day(connection, on_or_before)
+    if day is None:
+        return None
+    query = select(func.max(featured.c.featured_at)).where(featured.c.day == day)
+    return day, connection.execute(query).scalar_one()
 
 
 def day_before(connection: Connection, day: date) -> date | None:
