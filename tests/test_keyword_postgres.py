@@ -16,11 +16,11 @@ from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.jobs.embed import backfill
 from paperboard.runtime import open_runtime
+from paperboard.search.indexed_keys import RecentKeys
 from paperboard.search.keyword import (
     LATE_COMMIT_WINDOW,
     RESCAN_INTERVAL,
     KeywordIndex,
-    RecentKeys,
     sync,
 )
 from paperboard.search.service import SearchRequest, SearchService
