@@ -156,6 +156,38 @@ def test_trending(db: Database) -> None:
     assert first.score == pytest.approx(trending_score(10, 3.0))
 
 
+def test_featuring_papers_on_an_old_board_does_not_take_trending_over(db: Database) -> None:
+    """Issue 18: ``paperboard feature --date <five months ago>`` put those 0-upvote papers
+    "3 min on the board" at the top and pushed the week's 72- and 63-upvote papers out. Papers
+    age by their board's day, whenever they were added to it."""
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    published = datetime(2026, 6, 1, tzinfo=UTC)
+    old = [f"2606.{n:05d}" for n in range(1, 41)]
+    items: list[PaperRecord | FeaturedRecord] = [paper(arxiv_id, published) for arxiv_id in old]
+    items += [paper("2611.00001", published), paper("2611.00002", published)]
+    items += [
+        feature("2611.00001", date(2026, 11, 19), 72, at=now - timedelta(hours=20)),
+        feature("2611.00002", date(2026, 11, 18), 63, at=now - timedelta(hours=40)),
+        *(feature(a, date(2026, 7, 1), at=now - timedelta(minutes=3), by="cur") for a in old),
+    ]
+    load(db, items)
+    board = boards.trending(db, now)
+    assert board.reference_time == now
+    assert [t.entry.paper.arxiv_id for t in board.entries] == ["2611.00001", "2611.00002"]
+    assert [t.age_hours for t in board.entries] == pytest.approx([20.0, 40.0])
+
+
+def test_a_quiet_board_is_quiet_whatever_was_added_to_old_boards(loaded: Database) -> None:
+    """Featuring a paper today on a board of 2024 does not make trending "live": it stays as
+    of the last board's day, where that paper is not."""
+    load(loaded, [paper("2406.00009", datetime(2024, 6, 1, tzinfo=UTC))])
+    now = datetime(2026, 11, 20, tzinfo=UTC)
+    load(loaded, [feature("2406.00009", D1, 500, at=now - timedelta(minutes=3))])
+    board = boards.trending(loaded, now)
+    assert board.reference_time == datetime(2024, 7, 2, 9, 0, tzinfo=UTC)
+    assert [t.entry.paper.arxiv_id for t in board.entries] == ["2406.00007"]
+
+
 def test_trending_on_a_quiet_board_is_as_of_its_last_featuring(loaded: Database) -> None:
     now = datetime(2026, 11, 20, tzinfo=UTC)
     board = boards.trending(loaded, now)

@@ -3,6 +3,7 @@ hide; the counters, the pages and the API show what they should and nothing more
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -216,7 +217,7 @@ def test_comment_forms_on_the_paper_page(site: Site) -> None:
     assert "Hi &lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script>alert" not in page and "<img src=x" not in page
     assert f'id="comment-{second}"' in page
-    assert "5 comments" in page
+    assert "2 comments" in page and "3 comments on Hugging Face" in page
     # Only the author sees Edit/Delete; only curators see Hide.
     mine = ada.get("/papers/2401.00001").text
     assert f'action="/comments/{first}/delete"' in mine
@@ -236,6 +237,40 @@ def test_comment_forms_on_the_paper_page(site: Site) -> None:
     assert hidden.status_code == 303
     assert "Hi &lt;img" not in site.visitor().get("/papers/2401.00001").text
     assert "hidden by a curator" in curator.get("/papers/2401.00001").text
+
+
+def _comment_stat(page: str) -> str:
+    """The paper page's count next to the upvote button (the link to its thread)."""
+    found = re.search(r'href="#comments">\s*<svg[^>]*>.*?</svg>\s*([^<]+?)\s*</a>', page, re.S)
+    assert found, "no comment count on the page"
+    return found.group(1)
+
+
+def test_counts_are_of_the_thread_shown_and_say_where_the_rest_are(site: Site) -> None:
+    """Issue 18: a paper page said "1 comment" over "No comments yet": the comments counted on
+    Hugging Face (imported with its board) were shown as comments here."""
+    visitor = site.visitor()
+    page = visitor.get("/papers/2401.00001").text
+    assert "No comments yet." in page
+    assert _comment_stat(page) == "0 comments"
+    assert "3 comments on Hugging Face" in page
+    assert 'href="https://huggingface.co/papers/2401.00001"' in page
+    board = visitor.get(f"/papers/date/{TODAY.isoformat()}").text
+    assert 'title="0 comments here, 3 on Hugging Face"' in board
+    site.signed_in("ada").comment("2401.00001", "The first one here")
+    page = visitor.get("/papers/2401.00001").text
+    assert "The first one here" in page
+    assert _comment_stat(page) == "1 comment"
+    assert "3 comments on Hugging Face" in page
+    board = visitor.get(f"/papers/date/{TODAY.isoformat()}").text
+    assert 'title="1 comment here, 3 on Hugging Face"' in board
+    markdown = visitor.get("/papers/2401.00001.md").text
+    assert "- Comments: 1 here, 3 on Hugging Face\n" in markdown
+    # The Hugging Face-shaped API keeps one total, as Hugging Face's own numComments.
+    assert visitor.get("/api/papers/2401.00001").json()["numComments"] == 4
+    with site.db.read() as connection:
+        found = listing.by_arxiv_id(connection, "2401.00001")
+    assert found is not None and (found.num_comments, found.local_comments) == (4, 1)
 
 
 def test_visitors_are_asked_to_sign_in(site: Site) -> None:

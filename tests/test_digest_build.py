@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 
 from paperboard.domain.addresses import InvalidAddress, normalize_address
+from paperboard.domain.paper import PaperRecord
 from paperboard.domain.periods import parse_day, parse_week
 from paperboard.domain.ranking import rank_board
 from paperboard.domain.topics import (
@@ -31,6 +32,7 @@ from paperboard.mail.digest import (
     PeriodDigest,
     content_words,
     cut,
+    digest_paper,
     flatten,
     last_complete_week,
     period_for_date,
@@ -43,6 +45,7 @@ from paperboard.mail.message import (
     seven_bit_html,
 )
 from paperboard.mail.render import MailRenderer, Recipient, period_heading
+from paperboard.storage.board import BoardEntry
 from tests.digest_helpers import BASE_URL, NOW, mail_config, parse, parts
 
 DAY = parse_day("2024-06-13")
@@ -264,6 +267,24 @@ def test_flatten_and_cut() -> None:
 
 def test_authors_line() -> None:
     assert PAPERS[0].authors_line == "Ada Lovelace, Alan Turing, Grace Hopper and 1 other"
+
+
+def test_a_digest_counts_the_comments_its_link_leads_to() -> None:
+    """Issue 18: the count imported from Hugging Face is no comment on the paper page."""
+    record = PaperRecord(arxiv_id="2406.00001", title="T", abstract="A.", authors=[], categories=[])
+    entry = BoardEntry(
+        paper=record,
+        paper_id=1,
+        day=DAY.start,
+        featured_at=datetime(2024, 6, 13, 9, tzinfo=UTC),
+        featured_by=None,
+        featured_by_fullname=None,
+        source="huggingface",
+        upvotes=9,
+        num_comments=4,
+        local_comments=1,
+    )
+    assert digest_paper(entry).num_comments == 1
 
 
 # --- periods and the schedule ------------------------------------------------------------------

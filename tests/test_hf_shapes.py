@@ -127,7 +127,13 @@ def listed(**fields: Any) -> ListedPaper:
         categories=["cs.LG"],
         published_at=datetime(2024, 1, 2, tzinfo=UTC),
     )
-    values: dict[str, Any] = {"paper": record, "paper_id": 1, "upvotes": 2, "num_comments": 0}
+    values: dict[str, Any] = {
+        "paper": record,
+        "paper_id": 1,
+        "upvotes": 2,
+        "num_comments": 0,
+        "local_comments": 0,
+    }
     values.update(fields)
     return ListedPaper(**values)
 

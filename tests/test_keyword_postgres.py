@@ -16,11 +16,11 @@ from paperboard.ingest.loader import load
 from paperboard.jobs.embed import backfill
 from paperboard.ops.check import CheckContext, KeywordIndexCheck
 from paperboard.runtime import open_runtime
+from paperboard.search.indexed_keys import RecentKeys
 from paperboard.search.keyword import (
     LATE_COMMIT_WINDOW,
     RESCAN_INTERVAL,
     KeywordIndex,
-    RecentKeys,
     sync,
 )
 from paperboard.search.service import SearchRequest, SearchService

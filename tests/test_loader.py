@@ -386,15 +386,22 @@ def test_after_flush_once_per_batch(db: Database) -> None:
 
     committed.clear()
     calls: list[tuple[int, int]] = []
+    done: list[bool] = []
+
+    def note_progress(seen: int, report: LoadReport) -> None:
+        calls.append((seen, report.new + report.unchanged))
+        done.append(report.done)
+
     load(
         db,
         [record(f"2401.{n:05d}") for n in range(1, 25)],
         batch_size=7,
         after_flush=after_flush,
-        progress=lambda seen, report: calls.append((seen, report.new + report.unchanged)),
+        progress=note_progress,
     )
     assert committed == [20, 20, 21, 24]  # flushed after items 7, 14, 21 and at the end
     assert calls[-1] == (24, 24)
+    assert done == [False, False, False, True]  # only the last call is the finished load
     assert [seen for seen, _ in calls] == sorted(seen for seen, _ in calls)
     assert all(new <= seen for seen, new in calls)
 

@@ -27,7 +27,7 @@ def listed(**fields: object) -> ListedPaper:
     }
     values.update(fields)
     record = PaperRecord(**values)  # type: ignore[arg-type]
-    return ListedPaper(paper=record, paper_id=1, upvotes=7, num_comments=2)
+    return ListedPaper(paper=record, paper_id=1, upvotes=7, num_comments=2, local_comments=2)
 
 
 def test_full_page() -> None:
@@ -66,6 +66,14 @@ def test_full_page() -> None:
         "\n"
         "10 pages, 3 figures\n"
     )
+
+
+def test_comments_counted_on_hugging_face_are_named() -> None:
+    record = listed().paper
+    both = ListedPaper(paper=record, paper_id=1, upvotes=7, num_comments=5, local_comments=2)
+    assert "- Comments: 2 here, 3 on Hugging Face\n" in paper_markdown(both, [], BASE)
+    elsewhere = ListedPaper(paper=record, paper_id=1, upvotes=7, num_comments=3, local_comments=0)
+    assert "- Comments: 0 here, 3 on Hugging Face\n" in paper_markdown(elsewhere, [], BASE)
 
 
 def test_minimal_page_leaves_out_what_is_unknown() -> None:

@@ -23,6 +23,7 @@ from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.web.pages.papers import BOARD_PER_PAGE
+from paperboard.web.render.format import format_date, format_hours
 from paperboard.web.response_cache import ResponseCache
 from tests.app_factory import make_app
 
@@ -147,7 +148,8 @@ def test_day_board_sorted_by_upvotes_ties_newest_first(boards_site: Site) -> Non
     # Card contents: the paper's published date, comments, code, submitter.
     most = html[html.index("Most upvoted") :]
     assert '<time datetime="2024-06-05">Jun 5, 2024</time>' in most
-    assert 'title="7 comments"' in most
+    # Its 7 comments were counted on Hugging Face: none is in the thread here (issue 18).
+    assert 'title="0 comments here, 7 on Hugging Face"' in most
     assert 'href="https://github.com/ada/most"' in most
     assert "Submitted by AK" in most
     assert 'href="/feeds/date/2024-06-13.atom"' in html
@@ -260,23 +262,24 @@ def test_board_from_the_recorded_hugging_face_json(site: Site, fixtures_dir: Pat
 
 def test_trending_ranks_and_explains(site: Site) -> None:
     now = datetime.now(UTC)
-    today = now.date()
+    fresh_at = now - timedelta(hours=3, minutes=10)
+    day_old_at = now - timedelta(hours=24, minutes=5)
+    # Each on the board of the day it was featured (ages count from within that day).
     site.add(
         paper("2611.00001", title="Fresh"),
         paper("2611.00002", title="Day old"),
-        feature("2611.00001", today, 10, at=now - timedelta(hours=3, minutes=10)),
-        feature(
-            "2611.00002", today - timedelta(days=1), 50, at=now - timedelta(hours=24, minutes=5)
-        ),
+        feature("2611.00001", fresh_at.date(), 10, at=fresh_at),
+        feature("2611.00002", day_old_at.date(), 50, at=day_old_at),
     )
     html = site.get("/papers/trending")
     assert card_titles(html) == ["Fresh", "Day old"]
     # Each card shows the score's inputs.
     fresh = html[html.index("Fresh") : html.index("Day old")]
     assert "10 upvotes" in fresh
-    assert "3 h on the board" in fresh
+    assert "3 h on the <a" in fresh
+    assert f"board of {format_date(fresh_at, now.date())}</a>" in fresh
     assert f"score {ranking.trending_score(10, 3 + 10 / 60):.3g}" in fresh
-    assert "1 d on the board" in html[html.index("Day old") :]
+    assert "1 d on the <a" in html[html.index("Day old") :]
     # The explanation, from the constants.
     assert "Why is this trending?" in html
     assert "(upvotes + 1)<sup>0.8</sup>" in html
@@ -284,6 +287,33 @@ def test_trending_ranks_and_explains(site: Site) -> None:
     assert "last 7 days" in html
     assert 'href="/feeds/trending.atom"' in html
     assert "scores are as of the last" not in html
+
+
+def test_trending_ages_papers_by_their_board_day(site: Site) -> None:
+    """Issue 18: a paper added now to a board five months old is not "3 min on the board";
+    a paper added late to yesterday's board is as old as yesterday's board's end, and its
+    card names that board."""
+    now = datetime.now(UTC)
+    today = now.date()
+    yesterday = today - timedelta(days=1)
+    site.add(
+        paper("2611.00001", title="Popular"),
+        paper("2611.00002", title="Old board"),
+        paper("2611.00003", title="Late to yesterday"),
+        feature("2611.00001", today, 72, at=now - timedelta(minutes=30)),
+        feature("2611.00002", today - timedelta(days=150), 0, at=now - timedelta(minutes=3)),
+        feature("2611.00003", yesterday, 3, at=now - timedelta(minutes=3)),
+    )
+    html = site.get("/papers/trending")
+    assert card_titles(html) == ["Popular", "Late to yesterday"]
+    assert "3 min on the board" not in html
+    late = html[html.index("Late to yesterday") :]
+    hours = (now - datetime.combine(today, datetime.min.time(), UTC)).total_seconds() / 3600
+    # The request may be a minute later than ``now``.
+    assert any(f"{format_hours(h)} on the" in late for h in (hours, hours + 1 / 60))
+    assert f'href="/papers/date/{yesterday.isoformat()}"' in late
+    # The explanation says how the age is measured.
+    assert "hours since it went on its day's board" in html
 
 
 def test_trending_explanation_is_rendered_from_the_constants(

@@ -23,7 +23,7 @@ import string
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
 
@@ -45,6 +45,7 @@ from paperboard.domain.paper import (
 )
 from paperboard.domain.ranking import (
     TRENDING_WINDOW,
+    on_board_since,
     rank_board,
     rank_trending,
     trending_reference_time,
@@ -860,6 +861,7 @@ class Entry:
     upvotes: int
     featured_at: datetime
     published_at: datetime | None
+    day: date  # the board's (featured on its own day, earlier or later)
 
 
 entries = st.lists(
@@ -870,6 +872,7 @@ entries = st.lists(
         featured_at=st.datetimes(
             datetime(2026, 10, 1), datetime(2026, 11, 25), timezones=st.just(UTC)
         ),
+        day=st.dates(date(2026, 6, 1), date(2026, 11, 25)),
         published_at=st.none()
         | st.datetimes(datetime(2026, 1, 1), datetime(2026, 11, 25), timezones=st.just(UTC)),
     ),
@@ -903,8 +906,15 @@ def test_rank_trending_keeps_the_window_best_score_first(board: list[Entry]) -> 
     ranked = rank_trending(board, NOW)
     assert board == before
     assert rank_trending(board, NOW) == ranked  # deterministic
-    in_window = [e for e in board if timedelta(0) <= NOW - e.featured_at <= TRENDING_WINDOW]
+    in_window = [
+        e
+        for e in board
+        if timedelta(0) <= NOW - on_board_since(e.day, e.featured_at) <= TRENDING_WINDOW
+    ]
     assert sorted((t.entry for t in ranked), key=id) == sorted(in_window, key=id)
+    # Only the boards of the window's days: an old board stays old whenever it was added to.
+    first_day = (NOW - TRENDING_WINDOW).date() - timedelta(days=1)
+    assert all(first_day <= t.entry.day <= NOW.date() for t in ranked)
     scores = [t.score for t in ranked]
     assert scores == sorted(scores, reverse=True)
     for item in ranked:

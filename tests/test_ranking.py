@@ -5,14 +5,15 @@ The numbers here are the ones docs/ranking.md shows: change a constant and both 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from paperboard.domain import ranking
 from paperboard.domain.ranking import (
     age_hours,
+    on_board_since,
     rank_board,
     rank_trending,
     trending_reference_time,
@@ -28,6 +29,12 @@ class Entry:
     upvotes: int
     featured_at: datetime
     published_at: datetime | None = None
+    # The board's day: the featuring's own day unless a test says otherwise.
+    day: date = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.day is None:
+            object.__setattr__(self, "day", self.featured_at.date())
 
 
 def test_constants_are_the_documented_ones() -> None:
@@ -37,6 +44,7 @@ def test_constants_are_the_documented_ones() -> None:
     assert ranking.AGE_OFFSET_HOURS == 2.0
     assert ranking.GRAVITY == 1.8
     assert timedelta(days=7) == ranking.TRENDING_WINDOW
+    assert timedelta(days=1) == ranking.BOARD_DAY
 
 
 @pytest.mark.parametrize(
@@ -73,6 +81,49 @@ def test_trending_score_shape() -> None:
 def test_age_hours() -> None:
     assert age_hours(NOW - timedelta(hours=5, minutes=30), NOW) == 5.5
     assert age_hours(NOW + timedelta(hours=1), NOW) == -1.0
+
+
+def _at(day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("day", "featured_at", "since"),
+    [
+        # Featured during its board's day (imports, submissions): that very moment.
+        (date(2026, 11, 20), _at(20, 9, 30), _at(20, 9, 30)),
+        (date(2026, 11, 20), _at(20, 0, 0), _at(20, 0, 0)),
+        # Added to an older day's board later (``paperboard feature --date``): the paper is as
+        # old as that board, at most its day's end. It is not new because it was added now.
+        (date(2026, 11, 19), _at(20, 15), _at(20, 0)),
+        (date(2026, 6, 20), _at(20, 15), datetime(2026, 6, 21, tzinfo=UTC)),
+        # Put on a later day's board in advance: it enters the board when that day begins.
+        (date(2026, 11, 22), _at(20, 15), _at(22, 0)),
+    ],
+)
+def test_on_board_since_table(day: date, featured_at: datetime, since: datetime) -> None:
+    assert on_board_since(day, featured_at) == since
+
+
+def test_featuring_papers_on_an_old_board_does_not_make_them_trend() -> None:
+    """Issue 18: featuring 0-upvote papers on a five-month-old board at ``NOW`` made them
+    "3 min on the board" and pushed the 72- and 63-upvote papers of the week out."""
+    hour = timedelta(hours=1)
+    entries = [
+        Entry("popular", 72, NOW - 20 * hour),
+        Entry("liked", 63, NOW - 30 * hour),
+        *(
+            Entry(f"old{n}", 0, NOW - 3 * timedelta(minutes=1), day=date(2026, 7, 1))
+            for n in range(40)
+        ),
+        Entry("late-to-yesterday", 40, NOW - timedelta(minutes=3), day=date(2026, 11, 19)),
+        Entry("tomorrow", 100, NOW - hour, day=date(2026, 11, 21)),
+    ]
+    ranked = rank_trending(entries, NOW)
+    assert [t.entry.name for t in ranked] == ["late-to-yesterday", "popular", "liked"]
+    # Yesterday's board ended 12 hours before NOW: the late addition is 12 hours old there.
+    assert [t.age_hours for t in ranked] == [12.0, 20.0, 30.0]
+    assert ranked[0].score == pytest.approx(trending_score(40, 12.0))
 
 
 def test_rank_board_by_upvotes_ties_newest_first() -> None:

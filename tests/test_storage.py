@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -19,7 +21,7 @@ from paperboard.storage import migrate, state
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata, papers
-from paperboard.storage.search import postgres_keyword_search
+from paperboard.storage.search import Filters, postgres_keyword_ids
 from paperboard.storage.types import JSONList, UTCDateTime
 
 NOW = datetime(2025, 6, 1, 8, 30, 15, 250000, tzinfo=UTC)
@@ -132,6 +134,46 @@ def test_schema_matches_migrations(db: Database) -> None:
 
     drift = [d for d in differences if not is_postgres_fts(d)]
     assert drift == []
+
+
+def test_local_comments_are_counted_for_existing_papers(database_url: str) -> None:
+    """Migration 0009 fills papers.local_comments from the visible comments stored before it
+    (and its downgrade takes the column away again)."""
+    db = Database(database_url)
+    try:
+        with db.engine.connect() as connection:
+            config = Config()
+            config.set_main_option("script_location", migrate.SCRIPT_LOCATION)
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008_embedding_claims")
+            connection.commit()
+        assert "local_comments" not in {c["name"] for c in inspect(db.engine).get_columns("papers")}
+        insert(db, [make_record("2401.00001"), make_record("2401.00002")])
+        with db.write() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (username, username_key, email, password_hash, role, "
+                    "votes_public, created_at) VALUES ('ada', 'ada', 'a@example.org', 'x', "
+                    "'user', false, :now)"
+                ),
+                {"now": NOW},
+            )
+            for hidden, deleted in ((None, None), (None, None), (NOW, None), (None, NOW)):
+                connection.execute(
+                    text(
+                        "INSERT INTO comments (paper_id, user_id, body, created_at, modified_at, "
+                        "hidden_at, deleted_at) SELECT papers.id, users.id, 'hi', :now, :now, "
+                        ":hidden, :deleted FROM papers, users WHERE arxiv_id = '2401.00001'"
+                    ),
+                    {"now": NOW, "hidden": hidden, "deleted": deleted},
+                )
+        db.upgrade()
+        with db.read() as connection:
+            query = select(papers.c.arxiv_id, papers.c.local_comments)
+            counts = {arxiv_id: count for arxiv_id, count in connection.execute(query)}
+        assert counts == {"2401.00001": 2, "2401.00002": 0}
+    finally:
+        db.dispose()
 
 
 def test_upgrade_is_idempotent(database_url: str) -> None:
@@ -704,8 +746,9 @@ def test_postgres_search_finds_authors_whose_names_stem(postgres_url: str, name:
     try:
         insert(db, [make_record("2401.00001", authors=["Ada Lovelace", "Mary Jones"])])
         with db.read() as connection:
-            found = postgres_keyword_search(connection, name, 10)
-        assert [paper.arxiv_id for paper in found] == ["2401.00001"]
+            found = postgres_keyword_ids(connection, [name], [], Filters(), 10)
+            stored = paper_store.ids_for(connection, ["2401.00001"])["2401.00001"]
+        assert [paper_id for paper_id, _rank in found] == [stored]
     finally:
         db.dispose()
 

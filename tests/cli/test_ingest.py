@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from paperboard.cli import support
+from paperboard.ingest.loader import LoadReport
 from tests.command_line import (
     COMMAND,
     HF_DAY,
@@ -40,7 +43,9 @@ def test_ingest_snapshot_then_stats_and_reingest(tmp_path: Path, fixtures_dir: P
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("200 new, 0 changed, 0 unchanged papers")
     assert "0 skipped" in first.stdout
-    assert "records" in first.stderr  # a plain progress line when not on a terminal
+    # Done within one batch: no progress line, the summary says it all (progress lines while
+    # work is under way: test_progress_lines_are_for_work_under_way).
+    assert "records" not in first.stderr
     result = stats(data)
     assert result["papers"] == 200
     assert result["featured"] == 0
@@ -151,8 +156,37 @@ def test_ingest_hf_daily_file_creates_featured_entries(tmp_path: Path, fixtures_
     assert result.returncode == 0, result.stderr
     assert "21 new, 0 changed" in result.stdout
     assert "21 new / 0 changed featured entries" in result.stdout
+    # Issue 18: a finished 20-paper file printed "40 records, 2/s, ETA 1,279s" next to its
+    # summary. A progress line is for work still under way.
+    assert "ETA" not in result.stderr and "records," not in result.stderr, result.stderr
     counts = stats(data)
     assert (counts["papers"], counts["featured"], counts["featured_days"]) == (21, 21, 1)
+
+
+def test_progress_lines_are_for_work_under_way(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a terminal the progress is a log line every few seconds, with an ETA while
+    records remain, and none once the load is done (its summary follows)."""
+    clock = [1000.0]
+    monkeypatch.setattr(support.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(support.sys.stderr, "isatty", lambda: False)
+    progress = support.ProgressDisplay(total=3000)
+    report = LoadReport()
+    caplog.set_level(logging.INFO, logger="paperboard")
+    progress(40, report)  # the first batch, at once: too soon for a line
+    clock[0] += 10
+    progress(2000, report)
+    clock[0] += 10
+    progress(2500, report)
+    report.done = True
+    clock[0] += 10
+    progress(2600, report)  # every record read: the estimate of 3,000 was high
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ingest:")]
+    assert lines == [
+        "ingest: 2,000 records, 200/s, ETA 5s",
+        "ingest: 2,500 records, 125/s, ETA 4s",
+    ]
 
 
 def test_ingest_hf_daily_live_from_local_server(

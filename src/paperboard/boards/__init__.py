@@ -8,12 +8,13 @@ depends on mail/, without an import cycle)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from paperboard.domain.periods import Period, period_containing
 from paperboard.domain.ranking import (
     TRENDING_WINDOW,
     Trending,
+    on_board_since,
     rank_board,
     rank_trending,
     trending_reference_time,
@@ -64,9 +65,13 @@ class TrendingBoard:
 
 
 def trending(db: Database, now: datetime | None = None) -> TrendingBoard:
-    """Papers featured in the trending window, by time-decayed score (domain.ranking)."""
+    """Papers on the boards of the trending window, by time-decayed score (domain.ranking).
+    Ages count from each board's day, so featuring papers on old boards changes nothing."""
     now = now or datetime.now(UTC)
     with db.read() as connection:
-        reference = trending_reference_time(now, board_store.latest_featured_at(connection))
-        candidates = board_store.entries_featured_since(connection, reference - TRENDING_WINDOW)
+        latest = board_store.latest_featuring(connection, now.date())
+        reference = trending_reference_time(now, on_board_since(*latest) if latest else None)
+        # Whole days around the window; rank_trending keeps the exact window.
+        first = (reference - TRENDING_WINDOW - timedelta(days=1)).date()
+        candidates = board_store.entries_on_days(connection, first, reference.date())
     return TrendingBoard(reference, rank_trending(candidates, reference))

@@ -65,7 +65,7 @@ class ProgressDisplay:
         self.total = total
         self.label = label
         self.started = time.monotonic()
-        self.last_log = 0.0
+        self.last_log = self.started  # a first line after LOG_EVERY_S of work, not at once
         self.bar: Progress | None = None
         self.task: TaskID | None = None
         if sys.stderr.isatty():
@@ -90,13 +90,14 @@ class ProgressDisplay:
     def __call__(self, seen: int, report: object = None) -> None:
         elapsed = max(time.monotonic() - self.started, 1e-9)
         rate = seen / elapsed
+        done = getattr(report, "done", False)  # a LoadReport's last call: the summary follows
         if self.bar is not None and self.task is not None:
             self.bar.update(self.task, completed=seen, rate=f"{rate:,.0f}")
-        elif time.monotonic() - self.last_log >= self.LOG_EVERY_S:
+        elif not done and time.monotonic() - self.last_log >= self.LOG_EVERY_S:
             self.last_log = time.monotonic()
             eta = ""
-            if self.total and rate:
-                eta = f", ETA {max(self.total - seen, 0) / rate:,.0f}s"
+            if self.total and rate and seen < self.total:
+                eta = f", ETA {(self.total - seen) / rate:,.0f}s"
             log.info("%s: %s records, %s/s%s", self.label, f"{seen:,}", f"{rate:,.0f}", eta)
 
     def close(self) -> None:

@@ -32,6 +32,9 @@ class LoadReport:
     featured_changed: int = 0
     featured_unchanged: int = 0
     malformed: list[Malformed] = field(default_factory=list)
+    # Every item read and committed: set for the last progress call, which a progress
+    # printer shows as finished (no "ETA"), not as work under way.
+    done: bool = False
 
     @property
     def papers_seen(self) -> int:
@@ -53,7 +56,8 @@ class LoadReport:
         }
 
 
-# Called after each committed batch with (items read so far, report so far).
+# Called after each committed batch with (items read so far, report so far), and once at the
+# end (``report.done``).
 ProgressCallback = Callable[[int, LoadReport], None]
 
 
@@ -193,6 +197,7 @@ def load(
         if progress and seen % batch_size == 0:
             progress(seen, loader.report)
     loader.flush()
+    loader.report.done = True
     if progress:
         progress(seen, loader.report)
     return loader.report

@@ -63,7 +63,7 @@ class DigestPaper:
     abstract: str  # flattened to one line of plain text (TeX read as pages read it)
     categories: tuple[str, ...]
     upvotes: int
-    num_comments: int
+    num_comments: int  # the thread on the paper page the mail links to (local comments)
     code_url: str | None
 
     @property
@@ -116,7 +116,8 @@ def digest_paper(entry: BoardEntry) -> DigestPaper:
         abstract=flatten(paper.abstract),
         categories=tuple(paper.categories),
         upvotes=entry.upvotes,
-        num_comments=entry.num_comments,
+        # The paper page's thread: comments counted on Hugging Face are not there to read.
+        num_comments=entry.local_comments,
         code_url=http_url(paper.code_urls[0]) if paper.code_urls else None,
     )
 

@@ -11,39 +11,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from paperboard.domain.stopwords import STOPWORDS
+
 _WORD = re.compile(r"\w+", re.UNICODE)
 _SUFFIXES = ("ing", "es", "ed", "s")
 MIN_STEM = 3
 SNIPPET_CHARS = 280
-# Words too common to be worth marking (the keyword index still scores them, weakly).
-_STOPWORDS = frozenset(
-    {
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "this",
-        "to",
-        "we",
-        "with",
-    }
-)
-
 Span = tuple[int, int]  # [start, end) character offsets
 
 
@@ -71,7 +44,8 @@ def _suffix_stem(word: str) -> str | None:
 
 
 def term_stems(terms: list[str]) -> set[str]:
-    return {stem(t) for t in terms if t.lower() not in _STOPWORDS and len(t) > 1}
+    # Stopwords are not marked: the keyword engines do not match them either.
+    return {stem(t) for t in terms if t.lower() not in STOPWORDS and len(t) > 1}
 
 
 def _pattern(stems: set[str]) -> re.Pattern[str] | None:

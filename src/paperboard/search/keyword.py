@@ -16,6 +16,13 @@ the newest one indexed, and indexes those it has not indexed at that version. A 
 batch committed less than ``LATE_COMMIT_WINDOW - RESCAN_INTERVAL`` after its timestamp (minus
 the clock skew between machines) is never skipped; ``paperboard check`` finds and repairs any
 paper a slower commit made the index miss.
+
+What "indexed at that version" means survives the process: after each commit the keys of the
+window's papers go to a second sidecar (``INDEXED_KEYS_FILE``), so a new process (each ingest,
+each ``serve`` start) indexes only the papers that changed or committed late. It once
+re-indexed the whole window instead: 27 s for 20 papers ingested minutes after a bulk load.
+Without that file (a crash before it was written) the window is indexed again: slower, never
+wrong.
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import tantivy
 
+from paperboard.domain.stopwords import STOPWORDS, content_words
+from paperboard.search.indexed_keys import RecentKeys
 from paperboard.search.query import ParsedQuery
 from paperboard.storage import consistency
 from paperboard.storage import papers as paper_store
@@ -44,6 +52,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SYNC_FILE = "paperboard-sync.json"
+# (id, modified_at) of the committed papers of the late-commit window (module docstring).
+INDEXED_KEYS_FILE = "paperboard-sync-keys.npz"
 WRITER_HEAP_BYTES = 256 * 1024 * 1024
 SYNC_BATCH = 5000
 # How late a batch may commit after its modified_at and still be found (module docstring):
@@ -53,8 +63,6 @@ LATE_COMMIT_WINDOW = timedelta(minutes=5)
 # How often ``sync`` re-reads that window. Keys only (an index-only scan): a quiet database has
 # a few rows in it, a bulk load at 5,000 papers/s 1.5M keys (~16 bytes each in memory).
 RESCAN_INTERVAL = timedelta(seconds=30)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -84,6 +92,7 @@ class KeywordIndex:
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
         self._sync_file = path / SYNC_FILE
+        self._keys_file = path / INDEXED_KEYS_FILE
         state = self._read_state()
         if state.get("schema") not in (None, SCHEMA_VERSION):
             log.warning("keyword index %s has an old schema: rebuilding", path)
@@ -172,7 +181,15 @@ class KeywordIndex:
         # between the two can neither duplicate nor lose a paper.
         self._write_state(self.committed_watermark)
         self._writer.commit()
-        self._write_state(self._pending)
+        self._record_commit(self._pending)
+
+    def _record_commit(self, watermark: datetime | None) -> None:
+        """After a tantivy commit: the watermark, then the versions of the window below it
+        (written after the commit, the file never names a version the index lacks)."""
+        self._write_state(watermark)
+        if watermark is not None:
+            self._recent.forget_before(watermark - LATE_COMMIT_WINDOW)
+            self._recent.save(self._keys_file)
         self._pending = None
 
     def close(self) -> None:
@@ -189,6 +206,7 @@ class KeywordIndex:
             writer.commit()
             self._max_id = 0
             self._write_state(None)
+            self._keys_file.unlink(missing_ok=True)
             self._pending = None
             self._cursor = None
             self._recent = RecentKeys()
@@ -213,8 +231,7 @@ class KeywordIndex:
             watermark = self.committed_watermark
             self._write_state(watermark)
             writer.commit()
-            self._write_state(self._pending or watermark)
-            self._pending = None
+            self._record_commit(self._pending or watermark)
         return True
 
     @property
@@ -239,7 +256,7 @@ class KeywordIndex:
 
     def search(self, text: str, limit: int = 20) -> list[tuple[int, float]]:
         """(paper id, score) best first, for any user text (never raises on syntax)."""
-        words = [word.lower() for word in _WORD.findall(text)][:64]
+        words = content_words([word.lower() for word in _WORD.findall(text)])[:64]
         if not words:
             return []
         query = self.index.parse_query(" ".join(words), ["text", "authors"])
@@ -266,10 +283,15 @@ MAX_WORD_CHARS = 64  # tantivy drops longer tokens anyway; a 4,000-letter "word"
 
 
 def keyword_query(parsed: ParsedQuery) -> str:
-    """tantivy query syntax for ``parsed`` (empty when there is nothing to search for)."""
-    parts = [word[:MAX_WORD_CHARS] for word in parsed.words]
+    """tantivy query syntax for ``parsed`` (empty when there is nothing to search for).
+    Free words that are stopwords are left out (domain/stopwords.py), as PostgreSQL's
+    ``english`` tsquery leaves them out; a phrase keeps them (they place its other words) unless
+    it has nothing else. ``author:`` names are matched as typed ("Hou In")."""
+    parts = [word[:MAX_WORD_CHARS] for word in content_words(parsed.words)]
     parts += [
-        '+"' + " ".join(w[:MAX_WORD_CHARS] for w in phrase) + '"' for phrase in parsed.phrases
+        '+"' + " ".join(w[:MAX_WORD_CHARS] for w in phrase) + '"'
+        for phrase in parsed.phrases
+        if not STOPWORDS.issuperset(phrase)
     ]
     for author in parsed.authors:
         words = [w.lower()[:MAX_WORD_CHARS] for w in _WORD.findall(author)]
@@ -308,10 +330,12 @@ def sync(
     with index._lock:
         after = index._cursor
         first = after is None
-        since = None if after else index.committed_watermark
-        if since is not None:
-            # A new process: everything of the window is re-read (it may hold late commits).
-            since -= LATE_COMMIT_WINDOW
+        since = index.committed_watermark if first else None
+        # A new process: the versions the committed index holds (the papers modified at the
+        # watermark itself are read again below; these are not indexed twice).
+        known = RecentKeys.load(index._keys_file) if first and since is not None else None
+        if known is not None:
+            index._recent = known.copy()
         indexed = 0
         newest: datetime | None = index.watermark
         while True:
@@ -319,16 +343,18 @@ def sync(
                 rows = paper_store.modified_since(connection, since, after, SYNC_BATCH)
             if not rows:
                 break
-            index.add(_docs(rows))
-            if index._writer is None:
-                return 0  # busy; someone else is indexing
-            index._recent.note(rows)
-            indexed += len(rows)
+            fresh = known.unseen_rows(rows) if known is not None else rows
+            if fresh:
+                index.add(_docs(fresh))
+                if index._writer is None:
+                    return 0  # busy; someone else is indexing
+                index._recent.note(fresh)
+                indexed += len(fresh)
             last = rows[-1]
             after = index._cursor = (last["modified_at"], last["id"])
             newest = last["modified_at"] if newest is None else max(newest, last["modified_at"])
-        if first:
-            index._last_rescan = now  # the pass above re-read the whole window
+        if first and since is None:
+            index._last_rescan = now  # the pass above read every paper
         elif newest is not None and (
             index._last_rescan is None or now - index._last_rescan >= RESCAN_INTERVAL
         ):
@@ -368,55 +394,6 @@ def _rescan(db: Database, index: KeywordIndex, since: datetime) -> int:
         after = keys[-1]
         if len(keys) < SYNC_BATCH:
             return found
-
-
-def _micros(moments: Iterable[datetime]) -> np.ndarray:
-    return np.fromiter(((m - _EPOCH) // _MICROSECOND for m in moments), np.int64)
-
-
-class RecentKeys:
-    """(paper id, modified_at) of the papers a process indexed lately, in numpy arrays (16
-    bytes a paper: a bulk load puts a million keys in the window)."""
-
-    def __init__(self) -> None:
-        self._ids = np.empty(0, np.int64)
-        self._stamps = np.empty(0, np.int64)
-        self._chunks: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def __len__(self) -> int:
-        self._merge()
-        return len(self._ids)
-
-    def note(self, rows: list[dict[str, Any]]) -> None:
-        ids = np.fromiter((row["id"] for row in rows), np.int64, len(rows))
-        self._chunks.append((ids, _micros(row["modified_at"] for row in rows)))
-
-    def _merge(self) -> None:
-        """One entry per id, sorted by id: the version indexed last wins."""
-        if not self._chunks:
-            return
-        ids = np.concatenate([self._ids, *(c[0] for c in self._chunks)])
-        stamps = np.concatenate([self._stamps, *(c[1] for c in self._chunks)])
-        self._chunks = []
-        # np.unique keeps the first occurrence: reversed, that is the latest one noted.
-        unique, first = np.unique(ids[::-1], return_index=True)
-        self._ids, self._stamps = unique, stamps[::-1][first]
-
-    def forget_before(self, moment: datetime) -> None:
-        self._merge()
-        keep = self._stamps >= (moment - _EPOCH) // _MICROSECOND
-        self._ids, self._stamps = self._ids[keep], self._stamps[keep]
-
-    def unseen(self, keys: list[tuple[datetime, int]]) -> list[int]:
-        """The ids of ``keys`` ((modified_at, id)) not noted at that very modified_at."""
-        self._merge()
-        ids = np.fromiter((paper_id for _, paper_id in keys), np.int64, len(keys))
-        stamps = _micros(moment for moment, _ in keys)
-        if len(self._ids) == 0:
-            return ids.tolist()
-        at = np.minimum(np.searchsorted(self._ids, ids), len(self._ids) - 1)
-        seen = (self._ids[at] == ids) & (self._stamps[at] == stamps)
-        return ids[~seen].tolist()
 
 
 def rebuild(db: Database, index: KeywordIndex) -> int:

@@ -25,7 +25,8 @@ class BoardEntry:
     featured_by_fullname: str | None
     source: str
     upvotes: int
-    num_comments: int
+    num_comments: int  # imported (Hugging Face) plus local: the API's numComments
+    local_comments: int  # the thread on the paper page
 
     @property
     def published_at(self) -> datetime | None:
@@ -53,6 +54,7 @@ def _entry(row: Any) -> BoardEntry:
         source=data["source"],
         upvotes=data["upvotes"],
         num_comments=data["num_comments"],
+        local_comments=data["local_comments"],
     )
 
 
@@ -80,13 +82,14 @@ def entries_between(
     return list(seen.values())
 
 
-def entries_featured_since(connection: Connection, since: datetime) -> list[BoardEntry]:
-    """Entries featured at or after ``since`` (trending candidates), one per paper (latest)."""
+def entries_on_days(connection: Connection, first: date, last: date) -> list[BoardEntry]:
+    """Entries on the boards of ``first`` .. ``last`` (trending candidates), one per paper: its
+    latest board (the latest featuring on that day)."""
     query = (
         select(papers, *_ENTRY_COLUMNS)
         .join(featured, featured.c.paper_id == papers.c.id)
-        .where(featured.c.featured_at >= since)
-        .order_by(featured.c.featured_at)
+        .where(featured.c.day >= first, featured.c.day <= last)
+        .order_by(featured.c.day, featured.c.featured_at)
     )
     latest: dict[int, BoardEntry] = {}
     for row in connection.execute(query):
@@ -101,9 +104,13 @@ def latest_day(connection: Connection, on_or_before: date | None = None) -> date
     return connection.execute(query).scalar_one_or_none()
 
 
-def latest_featured_at(connection: Connection) -> datetime | None:
-    query = select(featured.c.featured_at).order_by(featured.c.featured_at.desc()).limit(1)
-    return connection.execute(query).scalar_one_or_none()
+def latest_featuring(connection: Connection, on_or_before: date) -> tuple[date, datetime] | None:
+    """The latest board day up to ``on_or_before`` and the latest featuring on it."""
+    day = latest_day(connection, on_or_before)
+    if day is None:
+        return None
+    query = select(func.max(featured.c.featured_at)).where(featured.c.day == day)
+    return day, connection.execute(query).scalar_one()
 
 
 def day_before(connection: Connection, day: date) -> date | None:
@@ -131,10 +138,18 @@ def featured_days_of(connection: Connection, paper_id: int) -> list[date]:
     return [day for (day,) in connection.execute(query)]
 
 
-def counter_sources() -> tuple[Any, Any]:
-    """(upvotes, num_comments) as SQL expressions correlated with ``papers``, computed from
-    their sources: the largest count imported (Hugging Face) plus local votes and visible
-    local comments. ``refresh_counters`` stores them; ``paperboard check`` compares them."""
+@dataclass(frozen=True, slots=True)
+class CounterSources:
+    """The stored counters of ``papers`` as SQL expressions correlated with it."""
+
+    upvotes: Any  # the largest count imported (Hugging Face) plus local votes
+    num_comments: Any  # the largest count imported plus local_comments
+    local_comments: Any  # visible comments of the paper's thread here
+
+
+def counter_sources() -> CounterSources:
+    """The counters computed from their sources. ``refresh_counters`` stores them; ``paperboard
+    check`` compares them."""
     imported_upvotes = (
         select(func.coalesce(func.max(featured.c.imported_upvotes), 0))
         .where(featured.c.paper_id == papers.c.id)
@@ -152,7 +167,11 @@ def counter_sources() -> tuple[Any, Any]:
         .where(comments.c.hidden_at.is_(None))
         .scalar_subquery()
     )
-    return imported_upvotes + local_votes, imported_comments + local_comments
+    return CounterSources(
+        upvotes=imported_upvotes + local_votes,
+        num_comments=imported_comments + local_comments,
+        local_comments=local_comments,
+    )
 
 
 def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
@@ -161,11 +180,15 @@ def refresh_counters(connection: Connection, paper_ids: list[int]) -> None:
 
     A vote or comment calls this in its own transaction, after locking the paper's row
     (storage/votes.py explains why that keeps the count exact on PostgreSQL)."""
-    upvotes, num_comments = counter_sources()
+    sources = counter_sources()
     for start in range(0, len(paper_ids), 500):
         chunk = paper_ids[start : start + 500]
         connection.execute(
             update(papers)
             .where(papers.c.id.in_(chunk))
-            .values(upvotes=upvotes, num_comments=num_comments)
+            .values(
+                upvotes=sources.upvotes,
+                num_comments=sources.num_comments,
+                local_comments=sources.local_comments,
+            )
         )

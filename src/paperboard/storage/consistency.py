@@ -135,28 +135,35 @@ class CounterSkew:
     expected_upvotes: int
     num_comments: int
     expected_comments: int
+    local_comments: int
+    expected_local_comments: int
 
 
 def counter_skews(connection: Connection) -> list[CounterSkew]:
-    """Papers whose stored upvote or comment counter differs from its sources.
+    """Papers whose stored upvote or comment counters differ from their sources.
 
     Only papers with a featured entry, a vote or a comment, or a non-zero counter, can be
     off: the correlated sums run for those only, not for every paper."""
     from paperboard.storage.board import counter_sources
 
-    expected_upvotes, expected_comments = counter_sources()
+    sources = counter_sources()
     involved = union(
         select(featured.c.paper_id), select(votes.c.paper_id), select(comments.c.paper_id)
     ).subquery()
-    candidates = select(papers.c.id, papers.c.upvotes, papers.c.num_comments).where(
+    candidates = select(
+        papers.c.id, papers.c.upvotes, papers.c.num_comments, papers.c.local_comments
+    ).where(
         or_(
             papers.c.id.in_(select(involved.c.paper_id)),
             papers.c.upvotes != 0,
             papers.c.num_comments != 0,
+            papers.c.local_comments != 0,
         )
     )
     computed = candidates.add_columns(
-        expected_upvotes.label("expected_upvotes"), expected_comments.label("expected_comments")
+        sources.upvotes.label("expected_upvotes"),
+        sources.num_comments.label("expected_comments"),
+        sources.local_comments.label("expected_local_comments"),
     ).subquery()
     query = (
         select(computed)
@@ -164,13 +171,20 @@ def counter_skews(connection: Connection) -> list[CounterSkew]:
             or_(
                 computed.c.upvotes != computed.c.expected_upvotes,
                 computed.c.num_comments != computed.c.expected_comments,
+                computed.c.local_comments != computed.c.expected_local_comments,
             )
         )
         .order_by(computed.c.id)
     )
     return [
         CounterSkew(
-            row.id, row.upvotes, row.expected_upvotes, row.num_comments, row.expected_comments
+            row.id,
+            row.upvotes,
+            row.expected_upvotes,
+            row.num_comments,
+            row.expected_comments,
+            row.local_comments,
+            row.expected_local_comments,
         )
         for row in connection.execute(query)
     ]

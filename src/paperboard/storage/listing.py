@@ -33,7 +33,8 @@ class ListedPaper:
     paper: PaperRecord
     paper_id: int
     upvotes: int
-    num_comments: int
+    num_comments: int  # imported (Hugging Face) plus local: the API's numComments
+    local_comments: int  # the thread on the paper page
     # The board entry the API reports (a board's own entry, or the paper's first one);
     # all None for a paper that was never featured.
     featured_day: date | None = None
@@ -52,6 +53,7 @@ def from_board_entry(entry: BoardEntry) -> ListedPaper:
         paper_id=entry.paper_id,
         upvotes=entry.upvotes,
         num_comments=entry.num_comments,
+        local_comments=entry.local_comments,
         featured_day=entry.day,
         featured_at=entry.featured_at,
         featured_by=entry.featured_by,
@@ -93,6 +95,7 @@ def _listed(connection: Connection, rows: Sequence[Any]) -> list[ListedPaper]:
                 paper_id=row.id,
                 upvotes=row.upvotes,
                 num_comments=row.num_comments,
+                local_comments=row.local_comments,
                 featured_day=day,
                 featured_at=featured_at,
                 featured_by=by,
@@ -152,7 +155,9 @@ def by_paper_ids(
 
 def counted_row(row: Any) -> ListedPaper:
     """A ``papers`` row as a listed paper with its counters and no board entry."""
-    return ListedPaper(row_to_record(row), row.id, row.upvotes, row.num_comments)
+    return ListedPaper(
+        row_to_record(row), row.id, row.upvotes, row.num_comments, row.local_comments
+    )
 
 
 def by_arxiv_id(connection: Connection, arxiv_id: str) -> ListedPaper | None:

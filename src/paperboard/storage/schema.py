@@ -52,9 +52,11 @@ papers = Table(
     Column("github_stars", Integer),
     Column("content_hash", String(32), nullable=False),
     # Counters kept by the storage layer (refresh_counters) so boards sort without joins:
-    # upvotes imported from Hugging Face plus local votes; comments likewise.
+    # upvotes imported from Hugging Face plus local votes; comments likewise (the API's
+    # numComments), and the local comments alone: the thread a paper page shows.
     Column("upvotes", Integer, nullable=False, server_default="0"),
     Column("num_comments", Integer, nullable=False, server_default="0"),
+    Column("local_comments", Integer, nullable=False, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
     Index("ix_papers_published_at", "published_at"),

@@ -19,8 +19,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from paperboard.domain.paper import PaperRecord
-from paperboard.storage.papers import row_to_record
+from paperboard.domain.stopwords import content_words
 from paperboard.storage.schema import papers
 
 # PostgreSQL ranks only this many of the newest matches: ts_rank over every match of a
@@ -28,39 +27,6 @@ from paperboard.storage.schema import papers
 POSTGRES_CANDIDATES = 2000
 MAX_IN_LIST = 1000
 _WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def papers_by_ids(connection: Connection, ids: list[int]) -> list[PaperRecord]:
-    """Papers in the order of ``ids`` (missing ones skipped)."""
-    if not ids:
-        return []
-    rows = connection.execute(select(papers).where(papers.c.id.in_(ids)))
-    by_id = {row.id: row_to_record(row) for row in rows}
-    return [by_id[i] for i in ids if i in by_id]
-
-
-def postgres_keyword_search(connection: Connection, text: str, limit: int) -> list[PaperRecord]:
-    words = _WORD.findall(text.lower())[:64]
-    if not words:
-        return []
-    # OR of the words, built from plain words only: user text never reaches the tsquery parser.
-    # Authors are indexed unstemmed ('simple'), titles and abstracts stemmed ('english'): ask
-    # both ways so that "Jones" finds an author and "models" finds "model".
-    terms = " | ".join(words)
-    tsquery = func.to_tsquery("english", terms).op("||")(func.to_tsquery("simple", terms))
-    vector = literal_column("search_vector")
-    candidates = (
-        select(papers.c.id, vector.label("sv"))
-        .where(vector.op("@@")(tsquery))
-        .order_by(papers.c.published_at.desc().nulls_last())
-        .limit(POSTGRES_CANDIDATES)
-        .subquery()
-    )
-    ranked = (
-        select(candidates.c.id).order_by(func.ts_rank(candidates.c.sv, tsquery).desc()).limit(limit)
-    )
-    ids = [paper_id for (paper_id,) in connection.execute(ranked)]
-    return papers_by_ids(connection, ids)
 
 
 # --- hybrid search (search/service.py) -----------------------------------------------------------
@@ -153,20 +119,25 @@ def postgres_keyword_ids(
     limit: int,
 ) -> list[tuple[int, float]]:
     """(id, ts_rank) best first: any of ``words``, every phrase, and the filters."""
-    word_terms = [w for word in words for w in _TS_WORD.findall(word)][:64]
+    # Stopwords dropped as 'english' would drop them (domain/stopwords.py), without its notice.
+    word_terms = content_words([w for word in words for w in _TS_WORD.findall(word)])[:64]
     phrase_terms = [
         " <-> ".join(terms)
         for terms in ([t for w in phrase for t in _TS_WORD.findall(w)] for phrase in phrases)
         if terms
     ]
-    parts = []
-    if word_terms:
-        parts.append("(" + " | ".join(word_terms) + ")")
-    parts += [f"({phrase})" for phrase in phrase_terms]
-    if not parts:
+    if not word_terms and not phrase_terms:
         return []
     # Built from plain words only: user text never reaches the tsquery parser as syntax.
-    tsquery = func.to_tsquery("english", " & ".join(parts))
+    # Authors are indexed unstemmed ('simple'), titles and abstracts stemmed ('english'): free
+    # words are asked both ways, so that "Jones" finds an author and "models" finds "model".
+    tsquery: Any = None
+    if word_terms:
+        any_word = " | ".join(word_terms)
+        tsquery = func.to_tsquery("english", any_word).op("||")(func.to_tsquery("simple", any_word))
+    if phrase_terms:
+        every_phrase = func.to_tsquery("english", " & ".join(f"({p})" for p in phrase_terms))
+        tsquery = every_phrase if tsquery is None else tsquery.op("&&")(every_phrase)
     vector = literal_column("search_vector")
     candidates = (
         select(papers.c.id, vector.label("sv"))

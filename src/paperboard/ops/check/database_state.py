@@ -45,8 +45,8 @@ class DatabaseCheck:
 
 
 class CountersCheck:
-    """papers.upvotes / num_comments equal what ``board.refresh_counters`` computes from the
-    featured entries, votes and visible comments."""
+    """papers.upvotes / num_comments / local_comments equal what ``board.refresh_counters``
+    computes from the featured entries, votes and visible comments."""
 
     name = "counters"
 
@@ -59,7 +59,8 @@ class CountersCheck:
         example = (
             f"e.g. paper {first.paper_id}: {first.upvotes} upvotes (should be "
             f"{first.expected_upvotes}), {first.num_comments} comments (should be "
-            f"{first.expected_comments})"
+            f"{first.expected_comments}), {first.local_comments} of them here (should be "
+            f"{first.expected_local_comments})"
         )
         return Finding(
             problems=[f"{plural(len(skews), 'paper')} with counters out of step; {example}"],

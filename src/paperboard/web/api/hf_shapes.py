@@ -107,6 +107,9 @@ def daily_item(listed: ListedPaper) -> dict[str, Any]:
         "title": record.title,
         "summary": record.abstract,
         "thumbnail": None,
+        # numComments, as upvotes: the count imported with a Hugging Face board plus the local
+        # comments. Clients of this API know it as Hugging Face's count and see no thread to
+        # disagree with; the pages show the two apart ("2 comments", "3 on Hugging Face").
         "numComments": listed.num_comments,
         "submittedBy": user(listed.featured_by, listed.featured_by_fullname),
         "isAuthorParticipating": False,
@@ -124,7 +127,7 @@ def search_item(listed: ListedPaper, pattern: re.Pattern[str] | None) -> dict[st
 def paper_info(listed: ListedPaper) -> dict[str, Any]:
     """``/api/papers/{id}``: the paper fields at the top level, plus the comment count."""
     info = paper_fields(listed)
-    info["numComments"] = listed.num_comments
+    info["numComments"] = listed.num_comments  # imported plus local, as in daily_item
     return info
 
 

@@ -216,7 +216,8 @@ class PaperPage:
     paper: PaperRecord
     featured_on: tuple[Link, ...]  # each day's board, oldest first
     upvotes: int
-    num_comments: int
+    num_comments: int  # imported (Hugging Face) plus local
+    local_comments: int  # the thread below
     paper_id: int = 0
 
 
@@ -234,7 +235,14 @@ def load_paper_page(db: Database, arxiv_id: str) -> PaperPage | None:
             return None
         days = board_store.featured_days_of(connection, listed.paper_id)
     links = tuple(Link(period_label(Period("day", day, day)), _day_url(day)) for day in days)
-    return PaperPage(listed.paper, links, listed.upvotes, listed.num_comments, listed.paper_id)
+    return PaperPage(
+        listed.paper,
+        links,
+        listed.upvotes,
+        listed.num_comments,
+        listed.local_comments,
+        listed.paper_id,
+    )
 
 
 def _day_url(day: date) -> str:

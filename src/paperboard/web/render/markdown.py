@@ -54,7 +54,10 @@ def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url:
     if record.categories:
         facts.append(f"- Categories: {', '.join(record.categories)}")
     facts.append(f"- Upvotes: {listed.upvotes}")
-    facts.append(f"- Comments: {listed.num_comments}")
+    # The thread's count (the page's comments); Hugging Face's apart, as the page shows them.
+    elsewhere = listed.num_comments - listed.local_comments
+    where = f" here, {elsewhere} on Hugging Face" if elsewhere else ""
+    facts.append(f"- Comments: {listed.local_comments}{where}")
     for url in record.code_urls:
         if code := _autolink(url):
             facts.append(f"- Code: {code}")
