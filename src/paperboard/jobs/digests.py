@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from paperboard.config import WEEKDAYS, Settings
+from paperboard.config import Settings
+from paperboard.config.values import WEEKDAYS
 from paperboard.mail.compose import MailConfig
 from paperboard.mail.delivery import DEFAULT_CONNECTIONS, DigestRun, RunReport, default_period
 from paperboard.mail.digest import FREQUENCIES, WEEKLY, TopicMatcher
