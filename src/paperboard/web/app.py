@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import SQLAlchemyError
 
+from paperboard.mcp.http import McpEndpoint
+from paperboard.mcp.server import build_server
 from paperboard.runtime import Runtime
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
@@ -25,6 +27,7 @@ from paperboard.web import (
     api,
     auth,
     community,
+    discovery,
     errors,
     feeds,
     metrics,
@@ -33,6 +36,7 @@ from paperboard.web import (
     subscriptions,
 )
 from paperboard.web.deps import get_db, runtime_of
+from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.response_cache import ResponseCache, database_version
 from paperboard.web.security import install_security_headers
 from paperboard.web.subscriptions import subscription_service
@@ -43,13 +47,14 @@ log = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start-up of each web process's event loop; nothing to shut down.
+    """Start-up of each web process's event loop; the MCP endpoint runs while the app does.
 
     The database is not closed here: whoever created it and passed it to ``create_app`` owns it.
     """
     # Sync handlers run in anyio's default thread pool, per event loop (40 threads unless set).
     to_thread.current_default_thread_limiter().total_tokens = runtime_of(app).settings.web_threads
-    yield
+    async with app.state.mcp.running():
+        yield
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -70,6 +75,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     # CSP and the other security headers on every response, error pages included.
     install_security_headers(app, https=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Agents: the MCP server over this runtime at /mcp (paperboard/mcp/), paper pages as
+    # Markdown on Accept: text/markdown, /opensearch.xml and /llms.txt.
+    app.state.mcp = McpEndpoint(build_server(runtime), settings.base_url)
+    app.router.routes.append(app.state.mcp.route())
+    app.add_middleware(MarkdownNegotiation)
+    app.include_router(discovery.router)
 
     @app.api_route("/healthz", methods=["GET", "HEAD"], include_in_schema=False)
     def healthz(db: Annotated[Database, Depends(get_db)]) -> JSONResponse:
