@@ -199,7 +199,7 @@ def register(server: MCPServer, runtime: Runtime, callers: Callers) -> None:
             int, Field(ge=0, description="Character to start at (from next_start).")
         ] = 0,
         max_chars: Annotated[
-            int, Field(ge=1000, le=READ_MAX_CHARS, description="At most this many characters.")
+            int, Field(ge=200, le=READ_MAX_CHARS, description="At most this many characters.")
         ] = READ_DEFAULT_CHARS,
     ) -> Annotated[CallToolResult, ReadResult]:
         """The paper as Markdown: metadata, abstract and the full text (from arXiv's HTML

@@ -150,15 +150,17 @@ def _escape_html(markdown: str) -> str:
     return "\n".join(lines)
 
 
-def _bounded(markdown: str, page_url: str) -> str:
-    if len(markdown) <= MAX_MARKDOWN_CHARS:
+def _bounded(markdown: str, page_url: str, max_chars: int) -> str:
+    if len(markdown) <= max_chars:
         return markdown
-    cut = markdown.rfind("\n\n", 0, MAX_MARKDOWN_CHARS)
-    kept = markdown[: cut if cut > 0 else MAX_MARKDOWN_CHARS]
+    cut = markdown.rfind("\n\n", 0, max_chars)
+    kept = markdown[: cut if cut > 0 else max_chars]
     return kept + f"\n\n*(The text is cut here; the rest is at <{page_url}>.)*"
 
 
-def html_to_markdown(html: str | bytes, page_url: str) -> str:
+def html_to_markdown(
+    html: str | bytes, page_url: str, *, max_chars: int = MAX_MARKDOWN_CHARS
+) -> str:
     """The paper's body text as Markdown. ``page_url`` is where the page was fetched (after
     redirects): relative links and images resolve against it (and the page's ``<base>``)."""
     soup = BeautifulSoup(html, "html.parser")
@@ -187,4 +189,4 @@ def html_to_markdown(html: str | bytes, page_url: str) -> str:
     markdown = _BLANK_LINES.sub("\n\n", markdown).strip()
     if not markdown:
         raise ConversionError("the page has no text")
-    return _bounded(_escape_html(markdown), page_url)
+    return _bounded(_escape_html(markdown), page_url, max_chars)
