@@ -29,6 +29,7 @@ from paperboard.storage import (
     board,
     comments,
     embeddings,
+    fulltext,
     jobs,
     outbox,
     ratelimits,
@@ -39,6 +40,7 @@ from paperboard.storage import (
     votes,
 )
 from paperboard.storage.database import Database
+from paperboard.storage.fulltext import StoredFullText
 from paperboard.storage.schema import metadata
 from paperboard.storage.schema import papers as papers_table
 from tests.app_factory import make_app
@@ -84,7 +86,8 @@ def unit_vectors(count: int, seed: int = 7) -> np.ndarray:
 def populate(db: Database, papers: int = 60) -> None:
     """Rows in every table: papers, featured entries, vectors, accounts, sessions, tokens,
     votes, comments (with a reply), subscribers, outbox rows, checkpoints, a rate-limit
-    counter, a scheduled job. tests/test_copy_to.py checks that no table is left empty."""
+    counter, a scheduled job, full texts. tests/test_copy_to.py checks that no table is left
+    empty."""
     report = load(db, [paper(n) for n in range(1, papers + 1)])
     assert report.new == papers
     load(db, [featured(n, upvotes=n) for n in range(1, 11)])
@@ -134,6 +137,10 @@ def populate(db: Database, papers: int = 60) -> None:
         state.put(connection, "digest:last:daily", "2026-11-20")
         ratelimits.hit(connection, "comment:account:ada:1", NOW + timedelta(minutes=1))
         jobs.ensure(connection, "sync-arxiv", NOW)
+        page = "https://arxiv.org/html/2411.00001v1"
+        text = StoredFullText("ok", "### 1 Intro\n\nText.", 1, page, NOW)
+        fulltext.store(connection, first, text)
+        fulltext.store(connection, second, StoredFullText("missing", None, 1, page, NOW))
 
 
 def table_counts(db: Database) -> dict[str, int]:
