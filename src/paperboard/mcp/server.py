@@ -11,6 +11,8 @@ anything else the SDK reports as "Error executing tool NAME" and logs, never a s
 
 from __future__ import annotations
 
+import logging
+
 from mcp.server.mcpserver import MCPServer
 
 from paperboard import __version__
@@ -30,6 +32,10 @@ the API token the client connected with."""
 def build_server(runtime: Runtime, *, stdio_token: str | None = None) -> MCPServer:
     """The server with every tool and resource; ``stdio_token`` is the API token of a stdio
     session (over HTTP each request brings its own)."""
+    # The SDK's constructor configures the root logger (logging.basicConfig with a handler of
+    # its own); logging is the process's to set up (cli/support.py), so it is put back.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     server: MCPServer = MCPServer(
         "paperboard",
         title="paperboard",
@@ -37,6 +43,8 @@ def build_server(runtime: Runtime, *, stdio_token: str | None = None) -> MCPServ
         website_url=runtime.settings.base_url,
         version=__version__,
     )
+    root.handlers[:] = handlers
+    root.setLevel(level)
     callers = Callers(runtime.community, stdio_token)
     tools_read.register(server, runtime, callers)
     tools_boards.register(server, runtime)
