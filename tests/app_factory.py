@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from paperboard.config import Settings
+from paperboard.ingest.http import Fetcher, StaticFetcher
 from paperboard.mail.sender import MailSender
 from paperboard.runtime import build_runtime
 from paperboard.search.keyword import KeywordIndex
@@ -26,11 +27,13 @@ def make_app(
     search: SearchService | None = None,
     mail_sender: MailSender | None = None,
     cache: bool = True,
+    full_text_fetcher: Fetcher | None = None,
     **community_options: Any,
 ) -> FastAPI:
     """``community_options`` go to ``Community`` (fast password hashing, a clock, limits, an
     offline arXiv); ``cache=False``: every response reflects the last write (the response
-    cache has its own tests)."""
+    cache has its own tests). Full texts come from ``full_text_fetcher``; by default there are
+    none (an offline arXiv: a test never reaches the network)."""
     runtime = build_runtime(
         settings,
         db,
@@ -38,6 +41,7 @@ def make_app(
         search=search,
         mail_sender=mail_sender,
         community_options=community_options,
+        full_text_fetcher=full_text_fetcher or StaticFetcher({}),
     )
     app = create_app(runtime)
     if not cache:

@@ -21,7 +21,7 @@ COMMAND = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "paperboa
 # Fixture files (tests/conftest.py's fixtures_dir) the command tests load.
 SNAPSHOT = "kaggle_arxiv_snapshot/wanng-ide_arxiv-metadata-oai-snapshot_head.jsonl"
 HF_DAY = "hf_daily_papers/hf_daily_papers_2024-06-13.json"
-LIVE_URLS = ("ARXIV_API_URL", "ARXIV_OAI_URL", "ARXIV_RSS_URL", "HF_API_URL")
+LIVE_URLS = ("ARXIV_API_URL", "ARXIV_OAI_URL", "ARXIV_RSS_URL", "ARXIV_HTML_URL", "HF_API_URL")
 
 
 def free_port() -> int:

@@ -30,6 +30,7 @@ from paperboard.storage import (
     comments,
     embedding_claims,
     embeddings,
+    fulltext,
     jobs,
     outbox,
     ratelimits,
@@ -40,6 +41,7 @@ from paperboard.storage import (
     votes,
 )
 from paperboard.storage.database import Database
+from paperboard.storage.fulltext import StoredFullText
 from paperboard.storage.schema import metadata
 from paperboard.storage.schema import papers as papers_table
 from tests.app_factory import make_app
@@ -85,8 +87,8 @@ def unit_vectors(count: int, seed: int = 7) -> np.ndarray:
 def populate(db: Database, papers: int = 60) -> None:
     """Rows in every table: papers, featured entries, vectors, accounts, sessions, tokens,
     votes, comments (with a reply), subscribers, outbox rows, checkpoints, a rate-limit
-    counter, a scheduled job, an embedding claim. tests/test_copy_to.py checks that no table
-    is left empty."""
+    counter, a scheduled job, an embedding claim, full texts. tests/test_copy_to.py checks that
+    no table is left empty."""
     report = load(db, [paper(n) for n in range(1, papers + 1)])
     assert report.new == papers
     load(db, [featured(n, upvotes=n) for n in range(1, 11)])
@@ -142,6 +144,10 @@ def populate(db: Database, papers: int = 60) -> None:
             connection, MODEL, "elsewhere:1:x", NOW, 60, 1, embedding_claims.BacklogCursor()
         )
         assert len(claimed) == 1  # a paper being embedded by some process
+        page = "https://arxiv.org/html/2411.00001v1"
+        text = StoredFullText("ok", "### 1 Intro\n\nText.", 1, page, NOW)
+        fulltext.store(connection, first, text)
+        fulltext.store(connection, second, StoredFullText("missing", None, 1, page, NOW))
 
 
 def table_counts(db: Database) -> dict[str, int]:

@@ -196,6 +196,8 @@ _INVALID = [
     ("PAPERBOARD_CATEGORIES", "<script>"),
     ("PAPERBOARD_ARXIV_API_URL", "ftp://export.arxiv.org/api/query"),
     ("PAPERBOARD_ARXIV_API_URL", "export.arxiv.org/api/query"),
+    ("PAPERBOARD_ARXIV_HTML_URL", "javascript:alert(1)"),
+    ("PAPERBOARD_FULL_TEXT", "sometimes"),
     ("PAPERBOARD_ARXIV_OAI_URL", "not a url"),
     ("PAPERBOARD_ARXIV_RSS_URL", "https://"),
     ("PAPERBOARD_HF_API_URL", "file:///etc/passwd"),

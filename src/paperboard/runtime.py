@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from paperboard.community.service import Community
 from paperboard.config import Settings, load_settings
+from paperboard.ingest.http import Fetcher, HttpFetcher
 from paperboard.mail.compose import Composer, MailConfig
 from paperboard.mail.reset import ResetMail
 from paperboard.mail.semantic_topics import SemanticTopicMatcher
 from paperboard.mail.sender import MailSender
 from paperboard.mail.smtp import SmtpSender
+from paperboard.reading.arxiv_html import MAX_HTML_BYTES
+from paperboard.reading.service import Reader
 from paperboard.search.embedder import Embedder, EmbedderError, load_embedder
 from paperboard.search.keyword import KeywordIndex, open_index
 from paperboard.search.service import SearchService, open_search_service
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 # The background embedding shares the machine with the web processes (PAPERBOARD_EMBEDDER_THREADS
 # overrides it).
 BACKGROUND_EMBED_THREADS = 1
+# A reader waits for a full text (reading/service.py): one try, and not for long.
+FULL_TEXT_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,8 @@ class Runtime:
     community: Community
     # Interests in digests are matched by meaning with the query embedder (loaded on first use).
     topic_matcher: SemanticTopicMatcher
+    # Papers as Markdown with their full texts (fetched from arXiv on first read, then kept).
+    reader: Reader
     _search: SearchService | None = None
     _backfill: EmbeddingBackfill | None = None
     _backfill_loaded: bool = False
@@ -129,6 +136,7 @@ class Runtime:
         return thread
 
     def close(self) -> None:
+        self.reader.close()
         if self.keyword_index is not None:
             self.keyword_index.close()
         self.db.dispose()
@@ -142,10 +150,11 @@ def build_runtime(
     mail_sender: MailSender | None = None,
     community_options: Mapping[str, Any] | None = None,
     search: SearchService | None = None,
+    full_text_fetcher: Fetcher | None = None,
 ) -> Runtime:
     """The runtime over an open database. Tests pass their own sender (in memory), community
-    options (cheap password hashing, a fixed clock, tight limits, an offline arXiv) or search
-    (a small embedder)."""
+    options (cheap password hashing, a fixed clock, tight limits, an offline arXiv), search
+    (a small embedder) or the fetcher of full texts (recorded pages, or none: offline)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     key = signing_key(settings)
     mail_config = MailConfig.from_settings(settings, key=key)
@@ -171,9 +180,24 @@ def build_runtime(
         mail_sender=mail_sender,
         community=community,
         topic_matcher=SemanticTopicMatcher(lambda: runtime.query_embedder()),
+        reader=Reader(
+            db,
+            base_url=settings.base_url,
+            html_url=settings.arxiv_html_url,
+            fetcher=_full_text_fetcher(settings, full_text_fetcher),
+        ),
         _search=search,
     )
     return runtime
+
+
+def _full_text_fetcher(settings: Settings, given: Fetcher | None) -> Callable[[], Fetcher] | None:
+    """What fetches arXiv's HTML renderings (built on first use), or None when that is off."""
+    if not settings.full_text:
+        return None
+    if given is not None:
+        return lambda: given
+    return lambda: HttpFetcher(retries=0, timeout_s=FULL_TEXT_TIMEOUT_S, max_bytes=MAX_HTML_BYTES)
 
 
 def open_runtime(settings: Settings | None = None) -> Runtime:

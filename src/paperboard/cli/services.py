@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from paperboard.mail import compose as mail_compose
     from paperboard.mail import delivery as mail_delivery
     from paperboard.mail import semantic_topics, smtp
+    from paperboard.mcp import server as mcp_server
     from paperboard.ops import backup, copy_to, digest_preview, export, stats
     from paperboard.ops import check as checks
     from paperboard.search import embedder, keyword, vectors
@@ -90,6 +91,7 @@ else:
     digest_preview = LazyModule("paperboard.ops.digest_preview")
     export = LazyModule("paperboard.ops.export")
     stats = LazyModule("paperboard.ops.stats")
-    # The web server.
+    # The web server, and the MCP server over stdio.
     uvicorn = LazyModule("uvicorn")
     http_protocol = LazyModule("paperboard.web.http_protocol")
+    mcp_server = LazyModule("paperboard.mcp.server")

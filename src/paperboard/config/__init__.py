@@ -104,6 +104,20 @@ SETTINGS: tuple[Setting, ...] = (
         _parse_url,
     ),
     Setting(
+        "arxiv_html_url",
+        "arXiv's HTML renderings of papers: `/papers/{id}.md`, the paper page as Markdown and "
+        "the MCP `read_paper` tool fetch `{this}/{id}` on first read and keep the text.",
+        "https://arxiv.org/html",
+        _parse_url,
+    ),
+    Setting(
+        "full_text",
+        "Fetch papers' full texts from arXiv's HTML renderings on demand (see "
+        "PAPERBOARD_ARXIV_HTML_URL). Off: the Markdown page has the abstract only.",
+        "true",
+        _parse_bool,
+    ),
+    Setting(
         "arxiv_oai_url",
         "arXiv OAI-PMH endpoint.",
         "https://oaipmh.arxiv.org/oai",
@@ -264,6 +278,8 @@ class Settings:
     sync_on_start: bool
     sync_days: int
     arxiv_api_url: str
+    arxiv_html_url: str
+    full_text: bool
     arxiv_oai_url: str
     arxiv_rss_url: str
     hf_api_url: str

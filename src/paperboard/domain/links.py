@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Hosts where a code repository lives at /owner/repo.
 _CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "huggingface.co")
@@ -76,3 +77,21 @@ def find_links(*texts: str | None) -> tuple[list[str], str | None]:
                 if _PROJECT_HINT.search(context) or host.lower().endswith("github.io"):
                     project = url
     return repos, project
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None.
+
+    Links come from imported data (abstracts, Hugging Face JSON); a ``javascript:`` URL must
+    never become an ``href``.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url

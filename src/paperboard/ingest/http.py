@@ -64,8 +64,10 @@ class HttpFetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.min_interval_s = min_interval_s
+        self.max_bytes = max_bytes
         self.retries = retries
         self.backoff_s = backoff_s
         self._sleep = sleep
@@ -89,21 +91,31 @@ class HttpFetcher:
                 self._sleep(wait)
         self._last_request = self._clock()
 
+    def _read(self, url: str, params: Mapping[str, str] | None) -> tuple[httpx.Response, bytes]:
+        """The response and its body, read no further than ``max_bytes`` (FetchError past it:
+        the whole of an oversized body is never held)."""
+        with self._client.stream("GET", url, params=dict(params or {})) as response:
+            chunks = []
+            received = 0
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise FetchError(f"{url}: response larger than {self.max_bytes} bytes")
+                chunks.append(chunk)
+        return response, b"".join(chunks)
+
     def get(self, url: str, params: Mapping[str, str] | None = None) -> FetchResponse:
         attempt = 0
         while True:
             with self._lock:
                 self._wait_turn()
                 try:
-                    response = self._client.get(url, params=dict(params or {}))
+                    response, content = self._read(url, params)
                     error: str | None = None
                 except httpx.HTTPError as exc:
-                    response = None
+                    response, content = None, b""
                     error = f"{type(exc).__name__}: {exc}"
             if response is not None and response.status_code not in RETRY_STATUSES:
-                content = response.content
-                if len(content) > MAX_RESPONSE_BYTES:
-                    raise FetchError(f"{url}: response larger than {MAX_RESPONSE_BYTES} bytes")
                 return FetchResponse(
                     str(response.url), response.status_code, content, response.headers
                 )

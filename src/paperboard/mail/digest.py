@@ -22,8 +22,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
 
+from paperboard.domain.links import safe_url
 from paperboard.domain.periods import Period, period_containing
 from paperboard.domain.tex import tex_plain
 from paperboard.domain.topics import Topics
@@ -95,18 +95,6 @@ def cut(text: str, limit: int) -> str:
     return head.rstrip(" ,;:.") + "…"
 
 
-def http_url(url: str | None) -> str | None:
-    """Imported links become hrefs only when they are absolute http(s) URLs."""
-    if not url:
-        return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
 def digest_paper(entry: BoardEntry) -> DigestPaper:
     paper = entry.paper
     return DigestPaper(
@@ -118,7 +106,7 @@ def digest_paper(entry: BoardEntry) -> DigestPaper:
         upvotes=entry.upvotes,
         # The paper page's thread: comments counted on Hugging Face are not there to read.
         num_comments=entry.local_comments,
-        code_url=http_url(paper.code_urls[0]) if paper.code_urls else None,
+        code_url=safe_url(paper.code_urls[0]) if paper.code_urls else None,
     )
 
 

@@ -298,3 +298,21 @@ jobs = Table(
     Column("last_error", Text),
     Column("runs", Integer, nullable=False, server_default="0"),
 )
+
+# --- full texts (reading/service.py, storage/fulltext.py) -----------------------------------------
+
+paper_full_texts = Table(
+    "paper_full_texts",
+    metadata,
+    # A paper's text as Markdown, converted from arXiv's HTML rendering when first read, so
+    # arXiv is asked once per paper version, not once per reader.
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    # "ok" (markdown holds the text) or "missing" (arXiv has no HTML rendering: asked again
+    # after a while, as arXiv renders more papers).
+    Column("status", String(16), nullable=False),
+    Column("markdown", Text),
+    # The paper's version when fetched: a newer version is fetched again.
+    Column("version", Integer, nullable=False),
+    Column("source_url", String(300), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+)

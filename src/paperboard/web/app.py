@@ -15,13 +15,16 @@ from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from paperboard.mcp.http import McpEndpoint
+from paperboard.mcp.server import build_server
 from paperboard.runtime import Runtime
-from paperboard.web import errors, feeds, health, metrics, session
+from paperboard.web import discovery, errors, feeds, health, metrics, session
 from paperboard.web.api import community as community_api
 from paperboard.web.api import papers as papers_api
 from paperboard.web.api import similar as similar_api
 from paperboard.web.api import subscriptions as subscriptions_api
 from paperboard.web.deps import runtime_of
+from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.pages import account as account_pages
 from paperboard.web.pages import community as community_pages
 from paperboard.web.pages import papers as papers_pages
@@ -42,6 +45,7 @@ log = logging.getLogger(__name__)
 # tests/web/test_routes.py checks that no route is shadowed by one before it.
 ROUTES: tuple[APIRouter, ...] = (
     health.router,
+    discovery.router,  # /opensearch.xml, /llms.txt
     # Pages (HTML; not in /openapi.json).
     account_pages.router,
     community_pages.router,
@@ -62,13 +66,14 @@ ROUTES: tuple[APIRouter, ...] = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Start-up of each web process's event loop; nothing to shut down.
+    """Start-up of each web process's event loop; the MCP endpoint runs while the app does.
 
     The runtime is not closed here: whoever opened it and passed it to ``create_app`` owns it.
     """
     # Sync handlers run in anyio's default thread pool, per event loop (40 threads unless set).
     to_thread.current_default_thread_limiter().total_tokens = runtime_of(app).settings.web_threads
-    yield
+    async with app.state.mcp.running():
+        yield
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -89,6 +94,11 @@ def create_app(runtime: Runtime) -> FastAPI:
     # CSP and the other security headers on every response, error pages included.
     install_security_headers(app, https=settings.base_url.startswith("https://"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Agents: the MCP server over this runtime at /mcp (paperboard/mcp/), and paper pages as
+    # Markdown on Accept: text/markdown.
+    app.state.mcp = McpEndpoint(build_server(runtime), settings.base_url)
+    app.router.routes.append(app.state.mcp.route())
+    app.add_middleware(MarkdownNegotiation)
     for router in ROUTES:
         app.include_router(router)
     return app

@@ -30,16 +30,21 @@ from pydantic import BaseModel
 from paperboard import boards
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
+from paperboard.reading.markdown import NOT_AN_ID_MARKDOWN, not_found_markdown
 from paperboard.search.highlight import prefix_pattern
 from paperboard.search.service import SearchRequest
-from paperboard.storage import board as board_store
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.storage.listing import ListedPaper, PageKey
 from paperboard.web.api import hf_shapes
-from paperboard.web.deps import get_db, get_keyword_index, get_search_service, get_settings
+from paperboard.web.deps import (
+    get_db,
+    get_keyword_index,
+    get_runtime,
+    get_search_service,
+    get_settings,
+)
 from paperboard.web.errors import PageError
-from paperboard.web.render.markdown import NOT_AN_ID_MARKDOWN, not_found_markdown, paper_markdown
 from paperboard.web.response_cache import CachedRoute, get_response_cache
 from paperboard.web.session import MAX_ROW_ID
 
@@ -382,15 +387,6 @@ async def paper_info(request: Request, arxiv_id: str) -> Response:
 # --- /papers/{id}.md -----------------------------------------------------------------------------
 
 
-def _markdown(db: Database, arxiv_id: str, base_url: str) -> str | None:
-    with db.read() as connection:
-        listed = listing.by_arxiv_id(connection, arxiv_id)
-        if listed is None:
-            return None
-        days = board_store.featured_days_of(connection, listed.paper_id)
-    return paper_markdown(listed, days, base_url)
-
-
 @router.get(
     "/papers/{arxiv_id:path}.md",
     tags=["pages"],
@@ -402,17 +398,17 @@ def _markdown(db: Database, arxiv_id: str, base_url: str) -> str | None:
     },
 )
 async def paper_as_markdown(request: Request, arxiv_id: str) -> Response:
-    """Title, links, authors, categories, counts, featured days and the re-flowed abstract as
-    `text/markdown`, for people and agents that read text (`huggingface_hub`'s `read_paper`)."""
+    """Title, links, authors, categories, counts, featured days, the re-flowed abstract and the
+    full text (from arXiv's HTML rendering, fetched on first read; without one, a note says
+    why) as `text/markdown`, for people and agents that read text (`huggingface_hub`'s
+    `read_paper`). The paper page `/papers/{id}` answers the same to `Accept: text/markdown`."""
     try:
         canonical = parse_arxiv_id(arxiv_id).id
     except InvalidArxivId:
         return Response(NOT_AN_ID_MARKDOWN, 404, media_type=MARKDOWN)
-    db = get_db(request)
-    base_url = get_settings(request).base_url
-    text = await get_response_cache(request).get(
-        ("md", canonical), lambda: _markdown(db, canonical, base_url)
-    )
-    if text is None:
+    # The route's URL cache keeps an answer for seconds only (response_cache.py): a full text
+    # that arrives after a "being fetched" answer shows on a read soon after.
+    found = await get_runtime(request).reader.read(canonical)
+    if found is None:
         return Response(not_found_markdown(canonical), 404, media_type=MARKDOWN)
-    return Response(text, media_type=MARKDOWN)
+    return Response(found.markdown, media_type=MARKDOWN, headers={"Vary": "Accept"})

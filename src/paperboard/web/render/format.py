@@ -13,6 +13,8 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
+# Templates filter links with it (templating.py); it lives in the domain, for every front-end.
+from paperboard.domain.links import safe_url as safe_url
 from paperboard.domain.tex import (
     EXCERPT_CHARS,
     Piece,
@@ -72,24 +74,6 @@ def authors_summary(
         label = f"{count:,} authors"
     names = tuple(authors[:shown])
     return AuthorsSummary(count=count, label=label, names=names, more=count - len(names))
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None.
-
-    Links come from imported data (abstracts, Hugging Face JSON); a ``javascript:`` URL must
-    never become an ``href``.
-    """
-    if not url:
-        return None
-    url = url.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def url_label(url: str) -> str:

@@ -1,8 +1,10 @@
-"""A paper page as Markdown (``GET /papers/{id}.md``), for people and agents that read text.
+"""A paper as Markdown, for people and agents that read text: ``GET /papers/{id}.md`` (what
+``huggingface_hub``'s ``read_paper`` fetches), the paper page with ``Accept: text/markdown``, the
+MCP ``read_paper`` tool and ``paper://{id}`` resource.
 
-``huggingface_hub``'s ``read_paper`` fetches ``{endpoint}/papers/{id}.md`` and returns the text.
 The abstract keeps its TeX (Markdown readers with math support render ``$...$``) but arXiv's hard
-line breaks are re-flowed into paragraphs, as on the HTML page.
+line breaks are re-flowed into paragraphs, as on the HTML page. The full text, when arXiv has an
+HTML rendering, follows under "Full text" (arxiv_html.py); otherwise a note says why not.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from paperboard.domain.links import safe_url
+from paperboard.domain.tex import reflow
+from paperboard.reading.fulltext import FullText
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.render.format import reflow, safe_url
 
 _BLANK = re.compile(r"\s+")
 # "<" that could open raw HTML (a tag, a comment, a declaration) in free text from feeds: a
@@ -38,7 +42,13 @@ def _inline(text: str) -> str:
     return _INLINE_SPECIAL.sub(r"\\\1", _BLANK.sub(" ", text).strip())
 
 
-def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url: str) -> str:
+def paper_markdown(
+    listed: ListedPaper,
+    featured_days: Sequence[date],
+    base_url: str,
+    full_text: FullText | None = None,
+) -> str:
+    """The page; ``full_text`` None leaves the full-text section out."""
     record = listed.paper
     page_url = f"{base_url}/papers/{record.arxiv_id}"
     lines = [f"# {_inline(record.title)}", ""]
@@ -78,7 +88,20 @@ def paper_markdown(listed: ListedPaper, featured_days: Sequence[date], base_url:
         lines += ["## Keywords", "", ", ".join(_inline(k) for k in record.ai_keywords), ""]
     if record.comments:
         lines += ["## arXiv comments", "", _no_html(_BLANK.sub(" ", record.comments).strip()), ""]
+    if full_text is not None:
+        lines += _full_text_section(full_text, record.pdf_url)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _full_text_section(full_text: FullText, pdf_url: str) -> list[str]:
+    lines = ["## Full text", ""]
+    if full_text.status != "ok":
+        return [*lines, f"*{full_text.note} The PDF: <{pdf_url}>.*", ""]
+    source = f"<{full_text.source_url}>" if full_text.source_url else "arXiv"
+    fetched = f", fetched {full_text.fetched_at.date().isoformat()}" if full_text.fetched_at else ""
+    credit = f"*Converted to Markdown from arXiv's HTML rendering ({source}){fetched}.*"
+    # Already converted and escaped (arxiv_html.py); its headings start at level 3.
+    return [*lines, credit, "", full_text.markdown, ""]
 
 
 def _no_html(text: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from paperboard.domain.paper import PaperRecord
+from paperboard.reading.markdown import not_found_markdown, paper_markdown
 from paperboard.storage.listing import ListedPaper
-from paperboard.web.render.markdown import not_found_markdown, paper_markdown
 
 BASE = "https://papers.example.org"
 
@@ -110,7 +110,7 @@ def test_not_found() -> None:
 def test_html_in_free_text_cannot_open_a_tag() -> None:
     """A Markdown renderer passes raw HTML through: a tag in an abstract from a feed must not
     survive as a tag, while TeX comparisons stay readable."""
-    from paperboard.web.render.markdown import _no_html
+    from paperboard.reading.markdown import _no_html
 
     assert _no_html("x <script>alert(1)</script> y") == "x &lt;script>alert(1)&lt;/script> y"
     assert _no_html("<!-- c --> <?php") == "&lt;!-- c --> &lt;?php"

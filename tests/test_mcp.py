@@ -1,0 +1,259 @@
+"""The MCP server driven by the official client (``mcp.Client``, in process): every tool on the
+test data, the personal tool with and without a token, errors as clear tool errors.
+
+A stdio session's token is the one the server was built with (``paperboard mcp --token``); the
+HTTP transport, where each request brings its own, is tested in test_mcp_http.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import pytest
+from mcp import Client, MCPError
+from mcp.types import CallToolResult
+
+from paperboard.community.ratelimit import Limits, Rule
+from paperboard.mcp.server import build_server
+from paperboard.storage import listing
+from tests.mcp_site import BOARD_DAY, COMMENTED, ON_BOARD, McpSite, build_mcp_site
+
+T = TypeVar("T")
+
+READ_TOOLS = {
+    "search_papers",
+    "get_paper",
+    "read_paper",
+    "daily_papers",
+    "trending_papers",
+    "similar_papers",
+    "paper_comments",
+}
+
+
+@pytest.fixture(scope="module")
+def mcp_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[McpSite]:
+    built = build_mcp_site(tmp_path_factory.mktemp("mcp"))
+    yield built
+    built.site.close()
+
+
+def with_client(
+    site: McpSite, use: Callable[[Client], Awaitable[T]], token: str | None = None
+) -> T:
+    server = build_server(site.site.app.state.runtime, stdio_token=token)
+
+    async def run() -> T:
+        async with Client(server) as client:
+            return await use(client)
+
+    return asyncio.run(run())
+
+
+def call(site: McpSite, tool: str, token: str | None = None, **arguments: Any) -> CallToolResult:
+    return with_client(site, lambda client: client.call_tool(tool, arguments), token)
+
+
+def ok(result: CallToolResult) -> tuple[dict[str, Any], str]:
+    """The structured content and the text of a successful call."""
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    text = result.content[0].text  # type: ignore[union-attr]
+    return result.structured_content, text
+
+
+def error_text(result: CallToolResult) -> str:
+    assert result.is_error
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+def test_the_tools_are_listed_with_descriptions_and_schemas(mcp_site: McpSite) -> None:
+    tools = with_client(mcp_site, lambda client: client.list_tools()).tools
+    by_name = {tool.name: tool for tool in tools}
+    assert set(by_name) == READ_TOOLS | {"upvote_paper"}
+    for tool in tools:
+        assert tool.description and len(tool.description) > 40, tool.name
+        assert tool.input_schema["type"] == "object"
+        assert tool.output_schema is not None, tool.name
+    search = by_name["search_papers"].input_schema
+    assert search["required"] == ["query"]
+    assert set(search["properties"]) >= {"query", "date_from", "date_to", "category", "has_code"}
+    assert search["properties"]["sort"]["enum"] == ["relevance", "upvotes", "newest"]
+    assert by_name["get_paper"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert by_name["upvote_paper"].annotations.read_only_hint is False  # type: ignore[union-attr]
+
+
+def test_search_papers(mcp_site: McpSite) -> None:
+    found, text = ok(call(mcp_site, "search_papers", query="speculative decoding draft"))
+    assert found["papers"][0]["id"] == "2401.00001"
+    assert found["papers"][0]["title"] == "Speculative Decoding with Draft Models"
+    assert found["papers"][0]["url"].endswith("/papers/2401.00001")
+    assert "1. **Speculative Decoding with Draft Models** (2401.00001, 2024-01-02)" in text
+    # Filters: category, code, dates, sort.
+    vision, _ = ok(call(mcp_site, "search_papers", query="models", category="cs.CV"))
+    assert [paper["id"] for paper in vision["papers"]] == ["2401.00003"]
+    coded, _ = ok(call(mcp_site, "search_papers", query="models", has_code=True, limit=50))
+    assert coded["papers"] and all(paper["code"] for paper in coded["papers"])
+    dated, _ = ok(
+        call(mcp_site, "search_papers", query="models", date_from="2024-02-01", sort="newest")
+    )
+    published = [paper["published"] for paper in dated["papers"]]
+    assert published and published == sorted(published, reverse=True)
+    assert all(day >= "2024-02-01" for day in published)
+
+
+def test_get_paper(mcp_site: McpSite) -> None:
+    paper, text = ok(call(mcp_site, "get_paper", id="arXiv:2401.00001v2"))
+    assert paper["id"] == "2401.00001"
+    assert paper["authors"] == ["Ada Lovelace", "Alan Turing"]
+    assert paper["code"] == ["https://github.com/x/spec"]
+    assert paper["pdf_url"] == "https://arxiv.org/pdf/2401.00001"
+    assert paper["comments"] == 2
+    assert paper["featured_days"] == [BOARD_DAY.isoformat()]
+    assert paper["markdown_url"].endswith("/papers/2401.00001.md")
+    assert text.startswith("# Speculative Decoding with Draft Models\n")
+
+
+def test_read_paper_gives_the_markdown_page_in_parts(mcp_site: McpSite) -> None:
+    meta, text = ok(call(mcp_site, "read_paper", id="2401.00001"))
+    assert text.startswith("# Speculative Decoding with Draft Models\n")
+    assert "## Abstract\n\nWe accelerate large language model inference" in text
+    # The test site's arXiv is offline: the abstract version, with a note.
+    assert meta["full_text"] == "unavailable"
+    assert "*The full text could not be fetched from arXiv just now" in text
+    assert meta["next_start"] is None and meta["characters"] == len(text)
+    first, part = ok(call(mcp_site, "read_paper", id="2401.00001", max_chars=300))
+    assert first["next_start"] == 300
+    assert part.endswith("[Continues: read_paper(id='2401.00001', start=300)]")
+    rest, tail = ok(call(mcp_site, "read_paper", id="2401.00001", start=300))
+    assert rest["next_start"] is None
+    assert part[:300] + tail == text
+
+
+def test_daily_papers(mcp_site: McpSite) -> None:
+    board, text = ok(call(mcp_site, "daily_papers"))  # the latest board
+    assert board["period"] == BOARD_DAY.isoformat()
+    assert [paper["id"] for paper in board["papers"]] == list(ON_BOARD)
+    assert board["papers"][0]["submitted_by"] == "akhaliq"
+    assert f"/papers/date/{BOARD_DAY.isoformat()}" in text
+    year, week, _ = BOARD_DAY.isocalendar()
+    weekly, _ = ok(call(mcp_site, "daily_papers", week=f"{year}-W{week:02d}"))
+    assert [paper["id"] for paper in weekly["papers"]] == list(ON_BOARD)
+    monthly, _ = ok(call(mcp_site, "daily_papers", month=BOARD_DAY.strftime("%Y-%m"), limit=1))
+    assert [paper["id"] for paper in monthly["papers"]] == ["2401.00003"]
+    empty, text = ok(call(mcp_site, "daily_papers", date="2020-01-01"))
+    assert empty["papers"] == [] and "No papers." in text
+    assert "Invalid week" in error_text(call(mcp_site, "daily_papers", week="2024-W99"))
+    assert "at most one of" in error_text(
+        call(mcp_site, "daily_papers", date="2024-01-01", month="2024-01")
+    )
+
+
+def test_trending_papers(mcp_site: McpSite) -> None:
+    trending, text = ok(call(mcp_site, "trending_papers", limit=5))
+    assert [paper["id"] for paper in trending["papers"]] == list(ON_BOARD)
+    assert trending["papers"][0]["score"] > trending["papers"][1]["score"] > 0
+    assert text.startswith("Trending papers:")
+
+
+def test_similar_papers(mcp_site: McpSite) -> None:
+    similar, text = ok(call(mcp_site, "similar_papers", id="2401.00001", limit=3))
+    assert similar["semantic"] is True
+    ids = [paper["id"] for paper in similar["papers"]]
+    assert len(ids) == 3 and "2401.00001" not in ids
+    scores = [paper["similarity"] for paper in similar["papers"]]
+    assert scores == sorted(scores, reverse=True)
+    assert "similarity" in text
+
+
+def test_paper_comments(mcp_site: McpSite) -> None:
+    thread, text = ok(call(mcp_site, "paper_comments", id=COMMENTED))
+    [comment] = thread["comments"]
+    assert comment["author"] == "ada" and comment["text"] == "Does it keep the **distribution**?"
+    assert [reply["text"] for reply in comment["replies"]] == ["Yes, exactly."]
+    assert "- **ada** (" in text and "  - **grace** (" in text
+    none, text = ok(call(mcp_site, "paper_comments", id="2401.00002"))
+    assert none["comments"] == [] and "No comments yet." in text
+
+
+def test_unknown_papers_and_bad_ids_are_clear_tool_errors(mcp_site: McpSite) -> None:
+    for tool in ("get_paper", "read_paper", "similar_papers", "paper_comments"):
+        message = error_text(call(mcp_site, tool, id="2401.09999"))
+        assert "paperboard has no paper 2401.09999" in message, tool
+        assert "Traceback" not in message
+    assert "is not an arXiv id" in error_text(call(mcp_site, "get_paper", id="not-an-id"))
+
+
+def test_upvote_needs_a_token(mcp_site: McpSite) -> None:
+    message = error_text(call(mcp_site, "upvote_paper", id="2401.00002"))
+    assert "connect with an API token" in message and "Authorization: Bearer" in message
+    message = error_text(call(mcp_site, "upvote_paper", "pb_not-a-token", id="2401.00002"))
+    assert "That API token is not valid" in message
+    assert upvotes(mcp_site, "2401.00002") == 10  # nothing was written
+
+
+def test_upvote_with_a_token(mcp_site: McpSite) -> None:
+    # On the board with Hugging Face's 40 upvotes: the vote is counted on top of them.
+    assert upvotes(mcp_site, "2401.00001") == 40
+    vote, text = ok(call(mcp_site, "upvote_paper", mcp_site.token, id="2401.00001"))
+    assert vote == {"id": "2401.00001", "upvotes": 41, "upvoted": True, "changed": True}
+    assert text == "Upvoted 2401.00001 as ada: 41 upvotes."
+    again, text = ok(call(mcp_site, "upvote_paper", mcp_site.token, id="2401.00001"))
+    assert again["changed"] is False and again["upvotes"] == 41
+    assert text.startswith("Already upvoted")
+    assert upvotes(mcp_site, "2401.00001") == 41
+    ada = mcp_site.site.community.tokens.authenticate(mcp_site.token)
+    assert ada is not None
+    with mcp_site.site.db.read() as connection:
+        voted = listing.by_arxiv_id(connection, "2401.00001")
+    assert voted is not None
+    assert mcp_site.site.community.votes.voted_ids(ada) == {voted.paper_id}
+
+
+def test_upvotes_are_rate_limited_like_the_api(mcp_site: McpSite) -> None:
+    community = mcp_site.site.community
+    community.limits = Limits.unlimited().with_rules(vote_per_account=Rule(1, 3600))
+    try:
+        ok(call(mcp_site, "upvote_paper", mcp_site.token, id="2401.00005"))
+        message = error_text(call(mcp_site, "upvote_paper", mcp_site.token, id="2401.00006"))
+    finally:
+        community.limits = Limits.unlimited()
+    assert re.search(r"Too many attempts\. Try again in \d+ (minutes|seconds?)\.$", message)
+
+
+def test_the_paper_resource(mcp_site: McpSite) -> None:
+    async def read(client: Client) -> tuple[Any, Any]:
+        templates = await client.list_resource_templates()
+        return templates, await client.read_resource("paper://2401.00001")
+
+    templates, found = with_client(mcp_site, read)
+    assert [t.uri_template for t in templates.resource_templates] == ["paper://{+id}"]
+    [content] = found.contents
+    assert content.mime_type == "text/markdown"
+    assert content.text.startswith("# Speculative Decoding with Draft Models\n")
+
+    async def missing(client: Client) -> MCPError:
+        with pytest.raises(MCPError) as raised:
+            await client.read_resource("paper://2401.09999")
+        return raised.value
+
+    assert str(with_client(mcp_site, missing)) == "paperboard has no paper 2401.09999."
+
+
+def upvotes(site: McpSite, arxiv_id: str) -> int:
+    with site.site.db.read() as connection:
+        found = listing.by_arxiv_id(connection, arxiv_id)
+    assert found is not None
+    return found.upvotes
+
+
+def test_the_server_describes_itself(mcp_site: McpSite) -> None:
+    async def info(client: Client) -> tuple[Any, Any]:
+        return client.server_info, client.instructions
+
+    server_info, instructions = with_client(mcp_site, info)
+    assert server_info is not None and server_info.name == "paperboard"
+    assert instructions is not None and "read_paper" in instructions
