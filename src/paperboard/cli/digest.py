@@ -118,20 +118,19 @@ def send(
     chosen_day = _day(day)
     runtime = cli_runtime()
     try:
-        settings = runtime.settings
-        if settings.smtp_url is None:
+        sender = runtime.mail_sender
+        if sender is None:
             raise fail("PAPERBOARD_SMTP_URL is not set: there is no mail server to send with")
-        sender = services.smtp.SmtpSender.from_url(settings.smtp_url.reveal())
         kind = frequency.value
         period = services.digest_preview.digest_period(runtime.db, kind, chosen_day)
         report = services.mail_delivery.run_digest(
             runtime.db,
             sender,
-            services.mail_compose.MailConfig.from_settings(settings),
+            runtime.mail_config,
             kind,
             period,
             connections=connections,
-            matcher=services.semantic_topics.default_matcher(settings.embedder),
+            matcher=runtime.topic_matcher,
         )
     finally:
         runtime.close()

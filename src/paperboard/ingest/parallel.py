@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from paperboard.domain.paper import IngestItem
+from paperboard.ingest.snapshot import iter_snapshot, open_maybe_gzip
 
 CHUNK_SIZE = 1000
 QUEUE_CHUNKS = 8
@@ -20,8 +21,6 @@ _DONE = "done"
 
 
 def _produce(path: str, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    from paperboard.ingest.snapshot import iter_snapshot, open_maybe_gzip
-
     try:
         chunk: list[IngestItem] = []
         with open_maybe_gzip(Path(path)) as stream:

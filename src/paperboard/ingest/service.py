@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from paperboard.domain.paper import IngestItem
 from paperboard.ingest.loader import DEFAULT_BATCH_SIZE, LoadReport, ProgressCallback, load
 from paperboard.search.keyword import KeywordIndex, sync
+from paperboard.storage.database import Database
 
 # tantivy commits are costly (~0.6 s: segment files, fsync): commit the index at most this
 # often during a long ingest, and at its end. Uncommitted work is redone by the next sync.
@@ -23,8 +24,6 @@ def ingest(
     progress: ProgressCallback | None = None,
 ) -> LoadReport:
     """Load ``items``; after each committed batch the keyword index (if any) catches up."""
-    from paperboard.storage.database import Database
-
     assert isinstance(db, Database)
     last_commit = time.monotonic()
 

@@ -24,7 +24,10 @@ from pathlib import Path
 from paperboard.config import Settings
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.domain.paper import IngestItem
+from paperboard.ingest import arxiv_api, hf_daily, oaipmh, rss
+from paperboard.ingest.detect import detect_format, iter_file
 from paperboard.ingest.http import Fetcher
+from paperboard.ingest.parallel import iter_snapshot_parallel
 
 MAX_HF_DAYS = 366
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
@@ -130,17 +133,11 @@ def open_source(spec: SourceSpec, settings: Settings, fetcher: Fetcher) -> Itera
         assert spec.path is not None
         return _file_items(spec.path)
     if spec.kind == "arxiv":
-        from paperboard.ingest import arxiv_api
-
         query = arxiv_api.category_query(list(spec.categories), spec.date_from, spec.date_to)
         return arxiv_api.fetch(fetcher, base_url=settings.arxiv_api_url, search_query=query)
     if spec.kind == "arxiv-id":
-        from paperboard.ingest import arxiv_api
-
         return _chunked_ids(fetcher, settings.arxiv_api_url, list(spec.ids))
     if spec.kind == "arxiv-oai":
-        from paperboard.ingest import oaipmh
-
         return oaipmh.harvest(
             fetcher,
             base_url=settings.arxiv_oai_url,
@@ -149,8 +146,6 @@ def open_source(spec: SourceSpec, settings: Settings, fetcher: Fetcher) -> Itera
             until_date=spec.date_to,
         )
     if spec.kind == "arxiv-rss":
-        from paperboard.ingest import rss
-
         return iter(rss.fetch_listing(fetcher, list(spec.categories), settings.arxiv_rss_url).items)
     if spec.kind == "hf-daily":
         return _hf_days(spec, settings, fetcher)
@@ -158,16 +153,12 @@ def open_source(spec: SourceSpec, settings: Settings, fetcher: Fetcher) -> Itera
 
 
 def _chunked_ids(fetcher: Fetcher, base_url: str, ids: list[str]) -> Iterator[IngestItem]:
-    from paperboard.ingest import arxiv_api
-
     # Long id lists make long URLs: ask for at most 100 at a time.
     for start in range(0, len(ids), 100):
         yield from arxiv_api.fetch(fetcher, base_url=base_url, id_list=ids[start : start + 100])
 
 
 def _hf_days(spec: SourceSpec, settings: Settings, fetcher: Fetcher) -> Iterator[IngestItem]:
-    from paperboard.ingest import hf_daily
-
     assert spec.date_from and spec.date_to
     day = spec.date_from
     while day <= spec.date_to:
@@ -176,9 +167,6 @@ def _hf_days(spec: SourceSpec, settings: Settings, fetcher: Fetcher) -> Iterator
 
 
 def _file_items(path: Path) -> Iterator[IngestItem]:
-    from paperboard.ingest.detect import detect_format, iter_file
-    from paperboard.ingest.parallel import iter_snapshot_parallel
-
     fmt = detect_format(path)
     if fmt == "snapshot":
         return iter_snapshot_parallel(path)

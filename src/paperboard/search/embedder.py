@@ -188,6 +188,8 @@ class OnnxMiniLMEmbedder:
         device: str = "cpu",
         environ: Mapping[str, str] | None = None,
     ) -> None:
+        # Imported here, not at the top: a missing model runtime turns semantic search off
+        # with a clear message (EmbedderError) instead of breaking every import of search/.
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -310,6 +312,7 @@ class SentenceTransformersEmbedder:
                 "package (pip install sentence-transformers), which is not installed"
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never download at run time
+        # An optional package (not a dependency): imported only when this embedder is chosen.
         from sentence_transformers import SentenceTransformer
 
         try:

@@ -420,8 +420,6 @@ def reindex(
 ) -> bool:
     """Re-add the papers ``ids`` (each once) and drop the documents of ``remove``, in one
     commit (``KeywordIndex.replace``); False when another process holds the index."""
-    from paperboard.storage import consistency
-
     wanted = sorted(set(ids))
     rows: list[dict[str, Any]] = []
     with db.read() as connection:

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, Text, delete, func, or_, select, text, type_coerce, union
 
 from paperboard.storage import outbox
+from paperboard.storage.board import counter_sources
 from paperboard.storage.embeddings import StoredVector
 from paperboard.storage.schema import comments, digest_outbox, embeddings, featured, papers, votes
 
@@ -144,8 +145,6 @@ def counter_skews(connection: Connection) -> list[CounterSkew]:
 
     Only papers with a featured entry, a vote or a comment, or a non-zero counter, can be
     off: the correlated sums run for those only, not for every paper."""
-    from paperboard.storage.board import counter_sources
-
     sources = counter_sources()
     involved = union(
         select(featured.c.paper_id), select(votes.c.paper_id), select(comments.c.paper_id)

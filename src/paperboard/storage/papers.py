@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, Text, func, select, type_coerce, update
+from sqlalchemy import Connection, Row, Text, bindparam, func, or_, select, type_coerce, update
 
 from paperboard.domain.paper import PaperRecord
 from paperboard.storage.schema import papers
@@ -127,8 +127,6 @@ def _sqlite_bulk_insert(connection: Connection, rows: list[dict[str, Any]]) -> N
 
 
 def update_records(connection: Connection, records: Iterable[PaperRecord], now: datetime) -> None:
-    from sqlalchemy import bindparam
-
     rows = []
     for record in records:
         row = record_to_row(record, now)
@@ -184,8 +182,6 @@ def modified_since(
 
     The keyword index uses it to catch up with the database.
     """
-    from sqlalchemy import or_
-
     query = select(
         papers.c.id,
         papers.c.title,

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 import orjson
+from pgvector import HalfVector as PgHalfVector
+from pgvector.sqlalchemy import HALFVEC
 from sqlalchemy import DateTime, LargeBinary, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -66,8 +68,6 @@ class HalfVector(TypeDecorator[np.ndarray]):
 
     def load_dialect_impl(self, dialect: Dialect) -> Any:
         if dialect.name == "postgresql":
-            from pgvector.sqlalchemy import HALFVEC
-
             return dialect.type_descriptor(HALFVEC(self.dim))
         return dialect.type_descriptor(LargeBinary())
 
@@ -76,8 +76,6 @@ class HalfVector(TypeDecorator[np.ndarray]):
             return None
         vector = np.asarray(value, dtype=np.float16).reshape(-1)
         if dialect.name == "postgresql":
-            from pgvector import HalfVector as PgHalfVector
-
             return PgHalfVector(vector)
         return vector.astype("<f2").tobytes()
 
