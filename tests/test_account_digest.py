@@ -1,4 +1,4 @@
-"""A signed-in user's digest settings (/account/digest in web/subscriptions.py): subscribe
+"""A signed-in user's digest settings (/account/digest in web/pages/subscriptions.py): subscribe
 with the account's address, see the subscription, get its manage link by email (a real SMTP
 server on loopback receives it), and what a visitor without a session gets."""
 

@@ -40,7 +40,7 @@ from tests.api_site import (
 from tests.app_factory import make_app
 
 NEWEST_DAY = date(2026, 8, 12)
-# Keys Hugging Face sends that paperboard has no data for (documented in web/hf_shapes.py).
+# Keys Hugging Face sends that paperboard has no data for (documented in web/api/hf_shapes.py).
 NOT_PROVIDED_ITEM = {"mediaUrls", "organization"}
 NOT_PROVIDED_PAPER = {"mediaUrls", "organization", "ai_summary_model", "githubRepoAddedBy"}
 NOT_PROVIDED_USER = {"followerCount", "isUserFollowing"}

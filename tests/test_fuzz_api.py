@@ -267,7 +267,7 @@ def test_found_by_fuzzing_now_a_documented_4xx(
     response.json()  # still a JSON document, whatever it echoes
 
 
-# Found here and fixed in web/api.py and web/search_page.py by their owner: the statuses the
+# Found here and fixed in web/api/papers.py and web/pages/search.py by their owner: the statuses the
 # API answers are documented, a forged cursor is a 400.
 
 

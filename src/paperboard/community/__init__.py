@@ -1,6 +1,6 @@
 """Community: accounts, sessions, API tokens, submissions, upvotes, comments, moderation.
 
-Domain logic only: the web layer (web/auth.py, web/community.py) parses requests and calls
+Domain logic only: the web layer (web/session.py, web/pages/, web/api/) parses requests and calls
 one method of :class:`~paperboard.community.service.Community`; all SQL lives in storage/.
 
 Modules:

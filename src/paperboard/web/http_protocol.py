@@ -8,7 +8,7 @@ refuses new clients once the slow ones are in, ``h11_max_incomplete_event_size``
 head's size, not its time. So ``serve`` runs this subclass: from a connection's start, and
 from the first byte of each later request, the whole head must arrive within
 ``head_timeout`` seconds, or the connection is closed. Bodies are not timed here: their pace
-also depends on how fast the app reads them, and their size is capped (web/auth.py).
+also depends on how fast the app reads them, and their size is capped (web/session.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ One pipeline, a module per job:
                what a reader sees
   symbols.py   the macro tables the parser reads
 
-The web layer turns pieces into escaped HTML (``web/format.py``); mail and feeds use the plain
+The web layer turns pieces into escaped HTML (``web/render/format.py``); mail and feeds use the plain
 text. docs/tex.md says why this is a hand-written reader and not a library.
 """
 
