@@ -9,8 +9,8 @@ One pipeline, a module per job:
                what a reader sees
   symbols.py   the macro tables the parser reads
 
-The web layer turns pieces into escaped HTML (``web/render/format.py``); mail and feeds use the plain
-text. docs/tex.md says why this is a hand-written reader and not a library.
+The web layer turns pieces into escaped HTML (``web/render/format.py``); mail and feeds use
+the plain text. docs/tex.md says why this is a hand-written reader and not a library.
 """
 
 from paperboard.domain.tex.accents import detex_accents

@@ -55,7 +55,7 @@ def _comment_url(row: CommentRow) -> str:
     return f"/papers/{row.arxiv_id}#comment-{row.id}"
 
 
-# --- the paper page's community parts (pages/papers.py passes these to paper.html) ---------------------
+# --- the paper page's community parts (pages/papers.py passes these to paper.html) ----------
 
 
 def paper_context(request: Request, view: PaperPage) -> dict[str, Any]:
