@@ -9,7 +9,7 @@ Chromium driven by Playwright; axe-core is not available offline, so these are o
   DOM order, and each focused element shows a focus ring (outline or box-shadow);
 * forms work from the keyboard alone: sign in, search, subscribe (type, Enter).
 
-Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/test_browser.py).
+Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -23,19 +23,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from paperboard.mail.sender import InMemorySender
-from tests.browser_site import CHROMIUM, EARLIER, launch, serve_browser_site
+from tests.browser_site import EARLIER, serve_browser_site
+from tests.chromium import playwright_api
 from tests.community_site import PASSWORD, Site, comment_id
 from tests.digest_helpers import links, parse, parts, path_of
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright==1.65.2)"
-)
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install -y chromium)"
-)
+sync_api = playwright_api()
 expect = sync_api.expect
 
 # The structural checks, run in the page: a list of problems, empty when all is well.
@@ -183,14 +179,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         reset = urlsplit(site.community.accounts.reset_link("bob"))
         edit = f"/comments/{commented['cora']}/edit"
         yield Served(site, url, f"{reset.path}?{reset.query}", path_of(manage), edit)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -26,18 +26,21 @@ from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.web.api.papers import decode_cursor, encode_cursor
 from paperboard.web.response_cache import ResponseCache
+from tests import app_factory
 from tests.api_site import (
     BASE_URL,
+    ENV,
     EXTRA_PAPERS,
     MARKUP,
     MARKUP_DAY,
     OLD_STYLE,
     UNDATED,
     UNDATED_TOO,
-    ApiSite,
     build_site,
+    recorded_daily,
+    recorded_search,
 )
-from tests.app_factory import make_app
+from tests.app_factory import Site
 
 NEWEST_DAY = date(2026, 8, 12)
 # Keys Hugging Face sends that paperboard has no data for (documented in web/hf_shapes.py).
@@ -49,17 +52,14 @@ NULLABLE = {"thumbnail", "avatarUrl", "githubRepo", "githubStars", "projectPage"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[ApiSite]:
-    built = build_site(tmp_path_factory.mktemp("api"), fixtures_dir)
-    yield built
-    built.close()
+def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[Site]:
+    with build_site(tmp_path_factory.mktemp("api"), fixtures_dir) as built:
+        yield built
 
 
 @pytest.fixture(scope="module")
-def client(site: ApiSite) -> Iterator[TestClient]:
-    app = make_app(site.settings, site.db, site.keyword_index)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(site: Site) -> TestClient:
+    return site.client
 
 
 def get_json(client: TestClient, url: str, status: int = 200) -> Any:
@@ -87,9 +87,9 @@ def assert_same_keys(ours: dict[str, Any], theirs: dict[str, Any], skip: set[str
 
 
 @pytest.mark.parametrize("day", [date(2024, 6, 13), date(2025, 7, 22), NEWEST_DAY])
-def test_daily_papers_match_the_recorded_board(client: TestClient, site: ApiSite, day: date):
+def test_daily_papers_match_the_recorded_board(client: TestClient, day: date):
     ours = get_json(client, f"/api/daily_papers?date={day}&limit=100")
-    theirs = {item["paper"]["id"]: item for item in site.daily(day)}
+    theirs = {item["paper"]["id"]: item for item in recorded_daily(day)}
     assert {item["paper"]["id"] for item in ours} == set(theirs)
     upvotes = [item["paper"]["upvotes"] for item in ours]
     assert upvotes == sorted(upvotes, reverse=True), "a board is most upvoted first"
@@ -150,16 +150,16 @@ def test_dates_are_iso_utc_with_milliseconds(client: TestClient):
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", value)
 
 
-def test_without_a_period_the_home_day_is_served(client: TestClient, site: ApiSite):
+def test_without_a_period_the_home_day_is_served(client: TestClient):
     ours = get_json(client, "/api/daily_papers")
     assert {item["paper"]["id"] for item in ours} == {
-        item["paper"]["id"] for item in site.daily(NEWEST_DAY)
+        item["paper"]["id"] for item in recorded_daily(NEWEST_DAY)
     }
 
 
-def test_week_and_month_boards(client: TestClient, site: ApiSite):
+def test_week_and_month_boards(client: TestClient):
     week = get_json(client, "/api/daily_papers?week=2024-W24&limit=100")
-    assert len(week) == len(site.daily(date(2024, 6, 13)))
+    assert len(week) == len(recorded_daily(date(2024, 6, 13)))
     month = get_json(client, "/api/daily_papers?month=2025-01")
     assert [item["paper"]["id"] for item in month] == [MARKUP.arxiv_id]
     assert month[0]["submittedBy"]["name"] == "curator-carol"
@@ -174,8 +174,8 @@ def test_pages_split_the_board(client: TestClient):
     assert [item for page in pages for item in page] == whole
 
 
-def test_submitter_filter(client: TestClient, site: ApiSite):
-    recorded = site.daily(date(2024, 6, 13))
+def test_submitter_filter(client: TestClient):
+    recorded = recorded_daily(date(2024, 6, 13))
     name = recorded[0]["submittedBy"]["name"]
     expected = {i["paper"]["id"] for i in recorded if i["submittedBy"]["name"] == name}
     ours = get_json(client, f"/api/daily_papers?date=2024-06-13&submitter={name}")
@@ -183,13 +183,13 @@ def test_submitter_filter(client: TestClient, site: ApiSite):
     assert get_json(client, "/api/daily_papers?date=2024-06-13&submitter=nobody-at-all") == []
 
 
-def test_trending_ranks_the_latest_boards(client: TestClient, site: ApiSite):
+def test_trending_ranks_the_latest_boards(client: TestClient):
     ours = get_json(client, "/api/daily_papers?sort=trending&limit=100")
     # The store's boards are quiet for months: trending is taken at the last featured time,
     # where only the newest day is within the window; all its papers were featured at once,
     # so the time-decayed score orders them by upvotes.
     assert {item["paper"]["id"] for item in ours} == {
-        item["paper"]["id"] for item in site.daily(NEWEST_DAY)
+        item["paper"]["id"] for item in recorded_daily(NEWEST_DAY)
     }
     upvotes = [item["paper"]["upvotes"] for item in ours]
     assert upvotes == sorted(upvotes, reverse=True)
@@ -220,8 +220,8 @@ def test_invalid_parameters_are_explained(client: TestClient, query: str, status
 # --- /api/papers/{id} ----------------------------------------------------------------------------
 
 
-def test_paper_info_has_the_paper_fields_at_the_top(client: TestClient, site: ApiSite):
-    hf_item = site.daily(date(2025, 7, 22))[0]
+def test_paper_info_has_the_paper_fields_at_the_top(client: TestClient):
+    hf_item = recorded_daily(date(2025, 7, 22))[0]
     info = get_json(client, f"/api/papers/{hf_item['paper']['id']}")
     board_item = get_json(client, "/api/daily_papers?date=2025-07-22&limit=1")[0]
     assert {k: v for k, v in info.items() if k != "numComments"} == board_item["paper"]
@@ -250,8 +250,8 @@ def test_unknown_papers_are_json_404s(client: TestClient, arxiv_id: str):
 # --- /api/papers/search --------------------------------------------------------------------------
 
 
-def test_search_items_have_the_recorded_shape_and_highlights(client: TestClient, site: ApiSite):
-    recorded = {item["paper"]["id"]: item for item in site.search_fixture("kazakh")}
+def test_search_items_have_the_recorded_shape_and_highlights(client: TestClient):
+    recorded = {item["paper"]["id"]: item for item in recorded_search("kazakh")}
     ours = get_json(client, "/api/papers/search?q=kazakh&limit=120")
     assert {item["paper"]["id"] for item in ours} >= set(recorded)
     for item in ours:
@@ -494,22 +494,20 @@ def test_cache_is_bounded():
 
 
 def test_an_ingest_shows_in_the_api_within_the_version_interval(tmp_path: Path, fixtures_dir):
-    site = build_site(tmp_path, fixtures_dir)
-    app = make_app(site.settings, site.db, site.keyword_index)
     clock = Clock()
-    app.state.response_cache = ResponseCache(
-        lambda: _version(site), ttl=60, version_interval=1, clock=clock
-    )
-    with TestClient(app) as test_client:
+    with build_site(tmp_path, fixtures_dir) as site:
+        site.app.state.response_cache = ResponseCache(
+            lambda: _version(site), ttl=60, version_interval=1, clock=clock
+        )
+        test_client = site.open_client()
         before = get_json(test_client, "/api/papers/hep-th/9901001")
         load(site.db, [replace(OLD_STYLE, title="Retitled")])
         assert get_json(test_client, "/api/papers/hep-th/9901001") == before
         clock.now += 1.1
         assert get_json(test_client, "/api/papers/hep-th/9901001")["title"] == "Retitled"
-    site.close()
 
 
-def _version(site: ApiSite) -> object:
+def _version(site: Site) -> object:
     with site.db.read() as connection:
         return listing.data_version(connection)
 
@@ -565,9 +563,8 @@ def test_newest_pages_and_data_version_on_each_backend(db: Database) -> None:
         assert listing.data_version(connection) != before
 
 
-def test_search_without_a_keyword_index_is_503_not_500(site: ApiSite) -> None:
-    app = make_app(site.settings, site.db, keyword_index=None)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        body = get_json(test_client, "/api/papers/search?q=kazakh", 503)
+def test_search_without_a_keyword_index_is_503_not_500(site: Site) -> None:
+    with app_factory.build_site(site.db, site.settings.data_dir, env=ENV, cache=True) as unindexed:
+        body = get_json(unindexed.client, "/api/papers/search?q=kazakh", 503)
         assert "keyword index" in body["error"]
-        assert test_client.get("/feeds/search.atom?q=kazakh").status_code == 503
+        assert unindexed.client.get("/feeds/search.atom?q=kazakh").status_code == 503

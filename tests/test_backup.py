@@ -16,10 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from paperboard.config import load_settings
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.domain.topics import Topics
 from paperboard.ingest.loader import load
@@ -42,7 +40,7 @@ from paperboard.storage import (
 from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata
 from paperboard.storage.schema import papers as papers_table
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 from tests.command_line import COMMAND, environment, run
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -269,8 +267,8 @@ def test_backup_while_writing_is_consistent_and_restores(data_dir: Path, tmp_pat
 
 def _serves_a_paper_page(db: Database, data_dir: Path) -> None:
     index = open_index(data_dir)
-    app = make_app(load_settings({}, data_dir=data_dir), db, index, cache=False)
-    with TestClient(app) as client:
+    with build_site(db, data_dir, keyword_index=index) as site:
+        client = site.open_client()
         page = client.get("/papers/2411.00001")
         assert page.status_code == 200
         assert "Sparse attention study number 1" in page.text

@@ -5,15 +5,12 @@ tests open the home board, a paper page, trending and a month board at a phone's
 desktop's size, check what a visitor must see, and save screenshots to
 test-artifacts/screenshots/ (git-ignored) for people to look at.
 
-Needs ``playwright`` (pip install playwright==1.65.2) and ``/usr/bin/chromium`` (apt-get install
-chromium); skipped without them. No browser is downloaded: Playwright drives the system's one.
+Needs ``playwright`` and ``/usr/bin/chromium``; skipped without them (tests/chromium.py). No
+browser is downloaded: Playwright drives the system's one.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,38 +19,22 @@ from typing import TYPE_CHECKING
 import pytest
 
 from paperboard import boards
-from paperboard.config import load_settings
 from paperboard.domain.periods import Period
 from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
 from paperboard.web.render.boards import period_label, period_title
-from tests.app_factory import make_app
-from tests.conftest import FIXTURES, PROJECT_ROOT
+from tests.app_factory import build_site, serve_app
+from tests.chromium import playwright_api, shot
+from tests.conftest import FIXTURES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 900)}
 HF_FIXTURES = FIXTURES / "hf_daily_papers"
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright==1.65.2)"
-)
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install -y chromium)"
-)
+sync_api = playwright_api()
 expect = sync_api.expect
 
 
@@ -69,10 +50,7 @@ class Screen:
     name: str  # "phone" | "desktop", for the screenshots' file names
 
     def shot(self, what: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"{what}-{self.name}.png"
-        self.page.screenshot(path=str(path))
-        return path
+        return shot(self.page, f"{what}-{self.name}", full_page=False)
 
     def fits_the_width(self) -> None:
         """Nothing wider than the screen: the page reads without sideways scrolling."""
@@ -82,17 +60,9 @@ class Screen:
         assert scroll <= client, (self.name, scroll, client)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """A real HTTP server (uvicorn in a thread) over the recorded Hugging Face boards."""
-    import uvicorn
-
     if not HF_FIXTURES.is_dir():
         pytest.skip(f"recorded Hugging Face boards not found at {HF_FIXTURES}")
     data_dir = tmp_path_factory.mktemp("browser")
@@ -101,30 +71,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         load(db, parse_daily_papers(path.read_bytes()))
     home_day = boards.home_day(db)
     assert home_day is not None
-    app = make_app(load_settings({}, data_dir=data_dir), db)
-    port = _free_port()
-    uvicorn_server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield Served(f"http://127.0.0.1:{port}", Period("day", home_day, home_day))
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with build_site(db, data_dir, cache=True) as site, serve_app(site.app) as url:
+        yield Served(url, Period("day", home_day, home_day))
     db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(params=list(VIEWPORTS))

@@ -8,11 +8,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from typer.testing import Result
 
-from paperboard.config import load_settings
 from paperboard.ingest.loader import load
 from paperboard.ops.copy_to import copy_database
 from paperboard.storage import comments, embeddings, state, users, votes
@@ -20,7 +18,7 @@ from paperboard.storage.copy import tables_in_copy_order
 from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata, subscribers
 from paperboard.storage.schema import papers as papers_table
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 from tests.command_line import run
 from tests.test_backup import (
     MODEL,
@@ -118,9 +116,9 @@ def _new_rows_get_fresh_ids(target: Database) -> None:
 
 
 def _serves_the_copied_papers(target: Database, data_dir: Path) -> None:
-    settings = load_settings({}, data_dir=data_dir, database_url=target.url)
-    app = make_app(settings, target, cache=False)
-    with TestClient(app) as client:
+    env = {"PAPERBOARD_DATABASE_URL": target.url}
+    with build_site(target, data_dir, env=env) as site:
+        client = site.open_client()
         page = client.get("/papers/2411.00001")
         assert page.status_code == 200
         assert "Sparse attention study number 1" in page.text

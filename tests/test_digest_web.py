@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from paperboard.config import load_settings
 from paperboard.domain.periods import parse_day
 from paperboard.domain.smtp_url import SmtpConfig
 from paperboard.mail.compose import MailConfig
@@ -20,7 +20,7 @@ from paperboard.mail.delivery import DigestRun
 from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 from tests.digest_helpers import BASE_URL, DAY, NOW, links, load_board, parts, path_of
 from tests.mailserver import SmtpServer, free_port, serve_smtp
 
@@ -28,17 +28,25 @@ PERIOD_DAY = DAY.isoformat()
 
 
 @dataclass
-class Site:
-    client: TestClient
-    db: Database
+class MailSite:
+    """A site (tests/app_factory.py) whose mail goes to a real SMTP server, and what it got."""
+
+    site: MailSite
     smtp: SmtpServer
-    settings_env: dict[str, str]
+
+    @property
+    def client(self) -> TestClient:
+        return self.site.client
+
+    @property
+    def db(self) -> Database:
+        return self.site.db
 
     def digest_run(self, day: str = PERIOD_DAY) -> None:
         """A daily digest run for ``day``, with the app's settings (key, base URL)."""
-        settings = self.client.app.state.runtime.settings  # type: ignore[attr-defined]
         sender = SmtpSender(SmtpConfig(self.smtp.host, self.smtp.port, "none", timeout=10))
-        run = DigestRun(self.db, sender, MailConfig.from_settings(settings), clock=lambda: NOW)
+        config = MailConfig.from_settings(self.site.settings)
+        run = DigestRun(self.db, sender, config, clock=lambda: NOW)
         run.enqueue("daily", parse_day(day))
         run.deliver()
 
@@ -56,7 +64,10 @@ class Site:
         return found
 
 
-def make_site(tmp_path: Path, db: Database, smtp_url: str | None, smtp: SmtpServer) -> Site:
+@contextmanager
+def mail_site(
+    tmp_path: Path, db: Database, smtp_url: str | None, smtp: SmtpServer
+) -> Iterator[MailSite]:
     env = {
         "PAPERBOARD_BASE_URL": BASE_URL,
         "PAPERBOARD_SECRET_KEY": "w" * 40,
@@ -64,28 +75,25 @@ def make_site(tmp_path: Path, db: Database, smtp_url: str | None, smtp: SmtpServ
     }
     if smtp_url:
         env["PAPERBOARD_SMTP_URL"] = smtp_url
-    settings = load_settings(env, data_dir=tmp_path / "pb")
-    client = TestClient(make_app(settings, db), raise_server_exceptions=False)
-    return Site(client, db, smtp, env)
+    with build_site(db, tmp_path / "pb", env=env) as site:
+        yield MailSite(site, smtp)
 
 
 @pytest.fixture
-def site(tmp_path: Path, db: Database) -> Iterator[Site]:
+def site(tmp_path: Path, db: Database) -> Iterator[MailSite]:
     load_board(db)
-    with serve_smtp() as smtp:
-        made = make_site(tmp_path, db, f"{smtp.url}?timeout=10", smtp)
-        with made.client:
-            yield made
+    with serve_smtp() as smtp, mail_site(tmp_path, db, f"{smtp.url}?timeout=10", smtp) as made:
+        yield made
 
 
-def subscribe(site: Site, email: str, **fields: object) -> None:
+def subscribe(site: MailSite, email: str, **fields: object) -> None:
     data = {"email": email, "frequency": "daily", **fields}
     response = site.client.post("/subscribe", data=data)
     assert response.status_code == 200, response.text
     assert "Check your inbox" in response.text
 
 
-def confirm_link(site: Site, email: str) -> str:
+def confirm_link(site: MailSite, email: str) -> str:
     (_subject, text, _html) = site.mails_to(email)[-1]
     (link,) = links(text, "/subscribe/confirm?token=")
     return path_of(link)
@@ -94,7 +102,7 @@ def confirm_link(site: Site, email: str) -> str:
 # --- the journey ---------------------------------------------------------------------------------
 
 
-def test_subscribe_confirm_receive_unsubscribe(site: Site) -> None:
+def test_subscribe_confirm_receive_unsubscribe(site: MailSite) -> None:
     form = site.client.get("/subscribe")
     assert form.status_code == 200
     assert 'action="/subscribe"' in form.text and "site-header" in form.text  # base layout
@@ -146,7 +154,7 @@ def test_subscribe_confirm_receive_unsubscribe(site: Site) -> None:
     assert site.mails_to("bob@example.org")[-1][0].startswith("paperboard daily · Jun 14")
 
 
-def test_unsubscribe_page_asks_first(site: Site) -> None:
+def test_unsubscribe_page_asks_first(site: MailSite) -> None:
     subscribe(site, "ada@example.org")
     site.client.get(confirm_link(site, "ada@example.org"))
     site.digest_run()
@@ -168,7 +176,7 @@ def test_unsubscribe_page_asks_first(site: Site) -> None:
     assert site.status("ada@example.org") == "confirmed"
 
 
-def test_manage_changes_frequency_and_topics(site: Site) -> None:
+def test_manage_changes_frequency_and_topics(site: MailSite) -> None:
     subscribe(site, "ada@example.org")
     site.client.get(confirm_link(site, "ada@example.org"))
     site.digest_run()
@@ -209,7 +217,7 @@ def test_manage_changes_frequency_and_topics(site: Site) -> None:
         ("post", "/subscription/manage?token=1.0.forged"),
     ],
 )
-def test_bad_links_get_a_designed_page(site: Site, method: str, path: str) -> None:
+def test_bad_links_get_a_designed_page(site: MailSite, method: str, path: str) -> None:
     subscribe(site, "ada@example.org")
     response = getattr(site.client, method)(path)
     assert response.status_code == 400
@@ -217,7 +225,7 @@ def test_bad_links_get_a_designed_page(site: Site, method: str, path: str) -> No
     assert site.status("ada@example.org") == "pending"
 
 
-def test_form_errors_keep_what_was_typed(site: Site) -> None:
+def test_form_errors_keep_what_was_typed(site: MailSite) -> None:
     response = site.client.post(
         "/subscribe", data={"email": "not-an-address", "keywords": "diffusion"}
     )
@@ -231,7 +239,7 @@ def test_form_errors_keep_what_was_typed(site: Site) -> None:
     assert site.smtp.recorder.received == []
 
 
-def test_honeypot_posts_send_nothing(site: Site) -> None:
+def test_honeypot_posts_send_nothing(site: MailSite) -> None:
     response = site.client.post(
         "/subscribe", data={"email": "victim@example.org", "website": "http://spam"}
     )
@@ -239,7 +247,7 @@ def test_honeypot_posts_send_nothing(site: Site) -> None:
     assert site.smtp.recorder.received == [] and site.status("victim@example.org") is None
 
 
-def test_resubscribing_does_not_duplicate(site: Site) -> None:
+def test_resubscribing_does_not_duplicate(site: MailSite) -> None:
     subscribe(site, "ada@example.org")
     subscribe(site, "ADA@example.org", frequency="weekly")
     with site.db.read() as connection:
@@ -250,7 +258,7 @@ def test_resubscribing_does_not_duplicate(site: Site) -> None:
 # --- JSON API ------------------------------------------------------------------------------------
 
 
-def test_api_subscribe(site: Site) -> None:
+def test_api_subscribe(site: MailSite) -> None:
     response = site.client.post(
         "/api/subscriptions",
         json={"email": "Bob@Example.org", "frequency": "weekly", "topics": ["cs.CL", "rag"]},
@@ -283,7 +291,7 @@ def test_api_subscribe(site: Site) -> None:
         ({"frequency": "daily"}, 422),
     ],
 )
-def test_api_rejects_bad_requests(site: Site, body: dict[str, object], status: int) -> None:
+def test_api_rejects_bad_requests(site: MailSite, body: dict[str, object], status: int) -> None:
     response = site.client.post("/api/subscriptions", json=body)
     assert response.status_code == status
     assert site.smtp.recorder.received == []
@@ -293,27 +301,26 @@ def test_api_rejects_bad_requests(site: Site, body: dict[str, object], status: i
 
 
 def test_without_smtp_settings_subscribing_is_off(tmp_path: Path, db: Database) -> None:
-    with serve_smtp() as smtp:
-        site = make_site(tmp_path, db, None, smtp)
-        with site.client as client:
-            page = client.get("/subscribe")
-            assert page.status_code == 200 and "not set up on this paperboard" in page.text
-            assert client.post("/subscribe", data={"email": "a@example.org"}).status_code == 503
-            api = client.post("/api/subscriptions", json={"email": "a@example.org"})
-            assert api.status_code == 503 and "PAPERBOARD_SMTP_URL" in api.json()["error"]
+    with serve_smtp() as smtp, mail_site(tmp_path, db, None, smtp) as site:
+        client = site.client
+        page = client.get("/subscribe")
+        assert page.status_code == 200 and "not set up on this paperboard" in page.text
+        assert client.post("/subscribe", data={"email": "a@example.org"}).status_code == 503
+        api = client.post("/api/subscriptions", json={"email": "a@example.org"})
+        assert api.status_code == 503 and "PAPERBOARD_SMTP_URL" in api.json()["error"]
 
 
 def test_mail_server_down_is_reported(tmp_path: Path, db: Database) -> None:
-    with serve_smtp() as smtp:
-        site = make_site(tmp_path, db, f"smtp://127.0.0.1:{free_port()}?timeout=2", smtp)
-        with site.client as client:
-            page = client.post("/subscribe", data={"email": "a@example.org"})
-            assert page.status_code == 503 and "could not be sent right now" in page.text
-            api = client.post("/api/subscriptions", json={"email": "a@example.org"})
-            assert api.status_code == 503
+    down = f"smtp://127.0.0.1:{free_port()}?timeout=2"
+    with serve_smtp() as smtp, mail_site(tmp_path, db, down, smtp) as site:
+        client = site.client
+        page = client.post("/subscribe", data={"email": "a@example.org"})
+        assert page.status_code == 503 and "could not be sent right now" in page.text
+        api = client.post("/api/subscriptions", json={"email": "a@example.org"})
+        assert api.status_code == 503
 
 
-def test_the_form_on_every_page_subscribes(site: Site) -> None:
+def test_the_form_on_every_page_subscribes(site: MailSite) -> None:
     page = site.client.get("/papers/new")
     assert '<form class="cta-form" method="post" action="/subscribe">' in page.text
     # Exactly the fields that form sends: email and frequency, no topics.

@@ -11,24 +11,15 @@ import feedparser
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api_site import BASE_URL, MARKUP, MARKUP_DAY, OLD_STYLE, ApiSite, build_site
-from tests.app_factory import make_app
+from tests.api_site import BASE_URL, MARKUP, MARKUP_DAY, OLD_STYLE, build_site
 
 ATOM = "application/atom+xml; charset=utf-8"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[ApiSite]:
-    built = build_site(tmp_path_factory.mktemp("feeds"), fixtures_dir)
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def client(site: ApiSite) -> Iterator[TestClient]:
-    app = make_app(site.settings, site.db, site.keyword_index)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+def client(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[TestClient]:
+    with build_site(tmp_path_factory.mktemp("feeds"), fixtures_dir) as site:
+        yield site.client
 
 
 def parsed(client: TestClient, url: str) -> Any:
@@ -75,7 +66,7 @@ def test_feeds_are_valid_atom_with_absolute_links(
         assert all("\n" not in paragraph for paragraph in entry.summary.split("\n\n"))
 
 
-def test_board_feed_matches_the_board(client: TestClient, site: ApiSite) -> None:
+def test_board_feed_matches_the_board(client: TestClient) -> None:
     feed = parsed(client, "/feeds/date/2025-07-22.atom")
     board = client.get("/api/daily_papers?date=2025-07-22&limit=100").json()
     assert [e.id for e in feed.entries] == [f"{BASE_URL}/papers/{i['paper']['id']}" for i in board]

@@ -33,9 +33,6 @@ from schemathesis.checks import (
 )
 
 from paperboard.community.accounts import Client
-from paperboard.community.passwords import fast_passwords
-from paperboard.community.ratelimit import Limits
-from paperboard.config import load_settings
 from paperboard.domain.paper import FeaturedRecord
 from paperboard.ingest.http import FetchResponse
 from paperboard.ingest.loader import load
@@ -48,7 +45,7 @@ from paperboard.search.service import open_search_service
 from paperboard.search.vectors import open_vector_index
 from paperboard.storage.database import Database
 from tests import api_site
-from tests.app_factory import make_app
+from tests.app_factory import PASSWORD, build_site
 from tests.conftest import FIXTURES, SHARED_DATA
 
 # Not positive_data_acceptance: a schema-valid string can still be no arXiv id, and the schema
@@ -63,7 +60,6 @@ CHECKS = [
 SAMPLE = SHARED_DATA / "arxiv-sample" / "papers.jsonl.gz"
 SAMPLE_PAPERS = 300
 EMBEDDER = HashingEmbedder(dim=64)
-PASSWORD = "correct horse battery"
 CLIENT = Client("192.0.2.1")
 EMPTY_ATOM = (
     b'<feed xmlns="http://www.w3.org/2005/Atom" '
@@ -99,7 +95,7 @@ def _schema_only_app() -> Any:
     # No database is touched while /openapi.json is generated (an unused SQLite URL; the data
     # dir holds only the signing key).
     data_dir = Path(tempfile.mkdtemp(prefix="paperboard-fuzz-schema-"))
-    return make_app(load_settings({}, data_dir=data_dir), Database(f"sqlite:///{data_dir}/none.db"))
+    return build_site(Database(f"sqlite:///{data_dir}/none.db"), data_dir).app
 
 
 APP = SeededApp(_schema_only_app())
@@ -117,8 +113,7 @@ def api_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not SAMPLE.is_file() or not FIXTURES.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     tmp = tmp_path_factory.mktemp("fuzz")
-    site = api_site.build_site(tmp, FIXTURES)
-    db, index = site.db, site.keyword_index
+    db, index = api_site.recorded_store(tmp, FIXTURES)
     report = load(db, iter_snapshot(_sample_lines(SAMPLE_PAPERS)))
     assert report.new == SAMPLE_PAPERS and report.skipped == 0, report.malformed[:3]
     ids = [record.arxiv_id for record in iter_snapshot(_sample_lines(SAMPLE_PAPERS))]  # type: ignore[union-attr]
@@ -145,19 +140,17 @@ def api_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     vectors = open_vector_index(db, tmp, EMBEDDER.name, EMBEDDER.dim)
     backfill(db, EMBEDDER, vector_index=vectors)
 
-    settings_ = load_settings({}, data_dir=tmp, base_url=api_site.BASE_URL)
-    app = make_app(
-        settings_,
+    site = build_site(
         db,
-        index,
+        tmp,
+        env=api_site.ENV,
+        keyword_index=index,
         search=open_search_service(db, index, tmp, embedder=EMBEDDER),
         mail_sender=InMemorySender(),
-        cache=False,
-        passwords=fast_passwords(),
-        limits=Limits.unlimited(),
         fetcher=OfflineArxiv,
     )
-    community = app.state.runtime.community
+    site.closers += [db.dispose, index.close]
+    community = site.community
     carol = community.accounts.create_user("carol", "carol@example.org", PASSWORD, "curator")
     ada = community.accounts.create_user("ada", "ada@example.org", PASSWORD, "user")
     for user in (carol, ada):
@@ -167,7 +160,7 @@ def api_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     community.comments.post(carol, ids[1], "<script>alert(1)</script>", client=CLIENT)
     _, token = community.tokens.create(carol, "fuzz")
     previous = APP.target
-    APP.target = app
+    APP.target = site.app
     yield token
     APP.target = previous
     site.close()

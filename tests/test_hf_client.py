@@ -5,49 +5,25 @@ This is the compatibility promise of DESIGN.md §3: ``HfApi(endpoint=...)`` work
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from tests.api_site import MARKUP, OLD_STYLE, ApiSite, build_site
-from tests.app_factory import make_app
+from tests.api_site import MARKUP, OLD_STYLE, build_site, recorded_daily
+from tests.app_factory import serve_app
 
 NEWEST_DAY = date(2026, 8, 12)
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[ApiSite]:
-    built = build_site(tmp_path_factory.mktemp("hf-client"), fixtures_dir)
-    yield built
-    built.close()
-
-
-@pytest.fixture(scope="module")
-def endpoint(site: ApiSite) -> Iterator[str]:
-    app = make_app(site.settings, site.db, site.keyword_index)
-    # Bind first, so the port is known and free before the server thread starts.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+def endpoint(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[str]:
+    with (
+        build_site(tmp_path_factory.mktemp("hf-client"), fixtures_dir) as site,
+        serve_app(site.app) as url,
+    ):
+        yield url
 
 
 @pytest.fixture
@@ -64,9 +40,9 @@ def api(endpoint: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
     return HfApi(endpoint=endpoint, token=False)
 
 
-def test_list_daily_papers_by_date(api, site: ApiSite) -> None:  # type: ignore[no-untyped-def]
+def test_list_daily_papers_by_date(api) -> None:  # type: ignore[no-untyped-def]
     papers = list(api.list_daily_papers(date="2025-07-22"))
-    recorded = site.daily(date(2025, 7, 22))
+    recorded = recorded_daily(date(2025, 7, 22))
     assert {p.id for p in papers} == {item["paper"]["id"] for item in recorded}
     by_id = {item["paper"]["id"]: item for item in recorded}
     for paper in papers:
@@ -82,22 +58,22 @@ def test_list_daily_papers_by_date(api, site: ApiSite) -> None:  # type: ignore[
         assert paper.title == " ".join(hf["title"].split())
 
 
-def test_list_daily_papers_by_week_month_sort_and_page(api, site: ApiSite) -> None:  # type: ignore[no-untyped-def]
+def test_list_daily_papers_by_week_month_sort_and_page(api) -> None:  # type: ignore[no-untyped-def]
     week = list(api.list_daily_papers(week="2024-W24"))
-    assert len(week) == len(site.daily(date(2024, 6, 13)))
+    assert len(week) == len(recorded_daily(date(2024, 6, 13)))
     month = list(api.list_daily_papers(month="2025-01"))
     assert [p.id for p in month] == [MARKUP.arxiv_id]
     assert month[0].submitted_by.username == "curator-carol"
     assert month[0].github_repo is None  # read from the top level, where Hugging Face has none
     latest = list(api.list_daily_papers())
-    assert {p.id for p in latest} == {i["paper"]["id"] for i in site.daily(NEWEST_DAY)}
+    assert {p.id for p in latest} == {i["paper"]["id"] for i in recorded_daily(NEWEST_DAY)}
     trending = list(api.list_daily_papers(sort="trending", limit=3))
     assert [p.upvotes for p in trending] == sorted((p.upvotes for p in latest), reverse=True)[:3]
     second_page = list(api.list_daily_papers(date=str(NEWEST_DAY), limit=5, p=1))
     ranked = sorted(latest, key=lambda p: -p.upvotes)
     assert {p.upvotes for p in second_page} <= {p.upvotes for p in ranked[3:12]}
     assert len(second_page) == 5
-    submitter = site.daily(date(2024, 6, 13))[0]["submittedBy"]["name"]
+    submitter = recorded_daily(date(2024, 6, 13))[0]["submittedBy"]["name"]
     mine = list(api.list_daily_papers(date="2024-06-13", submitter=submitter))
     assert mine and all(p.submitted_by.fullname for p in mine)
 

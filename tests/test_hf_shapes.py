@@ -26,8 +26,7 @@ from paperboard.web.api.hf_shapes import (
     search_item,
     user,
 )
-from tests.api_site import ApiSite, build_site
-from tests.app_factory import make_app
+from tests.api_site import build_site
 
 
 @pytest.mark.parametrize(
@@ -177,10 +176,8 @@ def test_builders_validate_against_the_models(model: type[BaseModel], value: dic
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[TestClient]:
-    site: ApiSite = build_site(tmp_path_factory.mktemp("shapes"), fixtures_dir)
-    with TestClient(make_app(site.settings, site.db, site.keyword_index)) as test_client:
-        yield test_client
-    site.close()
+    with build_site(tmp_path_factory.mktemp("shapes"), fixtures_dir) as site:
+        yield site.open_client()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ board and hides a comment. Screenshots of the main pages go to test-artifacts/sc
 Sign-up, submitting, upvoting and commenting are in tests/test_community_browser.py; the home,
 paper, trending and month pages at two screen sizes in tests/test_browser.py.
 
-Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/test_browser.py).
+Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -27,17 +27,15 @@ from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import subscriptions
 from paperboard.web.render.boards import period_label, period_title
 from tests.browser_site import (
-    CHROMIUM,
     EARLIER,
     LATEST,
     OLD,
     TODAY,
     UNFEATURED,
     day,
-    launch,
     serve_browser_site,
-    shot,
 )
+from tests.chromium import playwright_api, shot
 from tests.community_site import PASSWORD, Site
 from tests.digest_helpers import links, parts
 from tests.mailserver import SmtpServer, serve_smtp
@@ -45,21 +43,8 @@ from tests.mailserver import SmtpServer, serve_smtp
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed (pip install playwright==1.65.2)"
-)
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (apt-get install -y chromium)"
-)
+sync_api = playwright_api()
 expect = sync_api.expect
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -16,27 +16,21 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import Message, Receive, Scope, Send
 
-from paperboard.config import load_settings
 from paperboard.storage import jobs, outbox, state
 from paperboard.storage.database import Database
 from paperboard.web.metrics import MetricsMiddleware, RequestMetrics
 from paperboard.web.response_cache import ResponseCache
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 from tests.test_backup import NOW, populate
 
 LATENCY = "paperboard_http_request_duration_seconds"
 
 
-def build_app(db: Database, data_dir: Path) -> FastAPI:
-    app = make_app(load_settings({}, data_dir=data_dir), db, cache=False)
-    return app
-
-
 @pytest.fixture
 def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
     populate(db)
-    with TestClient(build_app(db, tmp_path), raise_server_exceptions=False) as test_client:
-        yield test_client
+    with build_site(db, tmp_path) as site:
+        yield site.client
 
 
 def scrape(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -100,15 +94,14 @@ def test_the_response_cache_reports_how_full_it_is(client: TestClient) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_an_error_is_counted_as_5xx(db: Database, tmp_path: Path) -> None:
-    app = build_app(db, tmp_path)
+    with build_site(db, tmp_path) as site:
 
-    @app.get("/boom")
-    def boom() -> None:
-        raise RuntimeError("broken on purpose")
+        @site.app.get("/boom")
+        def boom() -> None:
+            raise RuntimeError("broken on purpose")
 
-    with TestClient(app, raise_server_exceptions=False) as client:
-        assert client.get("/boom").status_code == 500
-        assert requests_of(scrape(client), "GET", "/boom", "5xx") == 1
+        assert site.client.get("/boom").status_code == 500
+        assert requests_of(scrape(site.client), "GET", "/boom", "5xx") == 1
 
 
 def test_gauges_are_read_from_the_database(client: TestClient, db: Database) -> None:
@@ -185,9 +178,10 @@ def test_two_apps_in_one_process_keep_their_own_counts(tmp_path: Path) -> None:
     first = Database(f"sqlite:///{tmp_path / 'a.db'}")
     second = Database(f"sqlite:///{tmp_path / 'b.db'}")
     with (
-        TestClient(build_app(first, tmp_path / "a")) as one,
-        TestClient(build_app(second, tmp_path / "b")) as two,
+        build_site(first, tmp_path / "a") as site_one,
+        build_site(second, tmp_path / "b") as site_two,
     ):
+        one, two = site_one.open_client(), site_two.open_client()
         one.get("/")
         one.get("/")
         two.get("/")

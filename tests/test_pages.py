@@ -13,35 +13,16 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from paperboard.config import load_settings
 from paperboard.domain import ranking
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.hf_daily import parse_daily_papers
-from paperboard.ingest.loader import load
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.web.pages.papers import BOARD_PER_PAGE
 from paperboard.web.render.format import format_date, format_hours
 from paperboard.web.response_cache import ResponseCache
-from tests.app_factory import make_app
-
-
-@dataclass
-class Site:
-    db: Database
-    client: TestClient
-
-    def add(self, *items: PaperRecord | FeaturedRecord) -> None:
-        report = load(self.db, items)
-        assert report.skipped == 0, report.malformed
-
-    def get(self, path: str, status: int = 200) -> str:
-        response = self.client.get(path)
-        assert response.status_code == status, (path, response.status_code, response.text[:500])
-        assert "text/html" in response.headers["content-type"]
-        return response.text
+from tests.app_factory import Site, build_site
 
 
 @pytest.fixture
@@ -49,9 +30,8 @@ def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
     # Every request renders afresh: tests load data between requests faster than the cache's
     # one-second version check. test_pages_are_cached_until_the_data_changes covers the cache.
-    app = make_app(load_settings({}, data_dir=tmp_path), db, cache=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Site(db, client)
+    with build_site(db, tmp_path) as built:
+        yield built
     db.dispose()
 
 
@@ -482,8 +462,8 @@ def test_pages_are_cached_until_the_data_changes(boards_site: Site) -> None:
             return listing.data_version(connection)
 
     clock = Clock()
-    app = boards_site.client.app
-    app.state.response_cache = ResponseCache(version, ttl=60, version_interval=1, clock=clock)  # type: ignore[attr-defined]
+    cache = ResponseCache(version, ttl=60, version_interval=1, clock=clock)
+    boards_site.app.state.response_cache = cache
     path = "/papers/date/2024-06-13"
     before = boards_site.get(path)
     boards_site.add(paper("2406.00100", title="Late arrival"), feature("2406.00100", D2, 500))

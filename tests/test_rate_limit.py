@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from paperboard.community.accounts import Client
 from paperboard.community.errors import LoginFailed, RateLimited
 from paperboard.community.ratelimit import Limits, RateLimiter, Rule
 from paperboard.storage.database import Database
-from tests.community_site import PASSWORD, Clock, Site, Visitor, build_site, featured, paper
+from tests.community_site import PASSWORD, Clock, Site, build_site, featured, paper
 
 # The start of a minute, so that windows of a minute or an hour start with the test.
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -81,7 +80,7 @@ def test_a_strangers_guesses_never_lock_the_owner_out(site: Site) -> None:
             accounts.log_in("ada", "wrong", client=Client(attacker))
     # The owner, from an address of their own, signs in at once: by the service and the form.
     assert accounts.log_in("ada", PASSWORD, client=Client("203.0.113.50")).username == "ada"
-    owner = Visitor(TestClient(site.app, client=("203.0.113.51", 50000)))
+    owner = site.visitor(address=("203.0.113.51", 50000))
     assert owner.log_in("ada").status_code == 303
 
 

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from paperboard.config import load_settings
 from paperboard.jobs.embed import backfill
 from paperboard.search.service import SearchRequest, open_search_service
 from paperboard.search.vectors import open_vector_index
 from paperboard.storage.database import Database
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 from tests.search_corpus import EMBEDDER, keyword_index_for, load_corpus
 
 
@@ -26,9 +25,8 @@ def client(db: Database, tmp_path: Path) -> Iterator[TestClient]:
     backfill(db, EMBEDDER, vector_index=vectors)
     # The hashing embedder stands in for the model: same code path, no model load in tests.
     search = open_search_service(db, index, tmp_path, embedder=EMBEDDER)
-    app = make_app(load_settings({}, data_dir=tmp_path), db, index, search=search)
-    with TestClient(app, follow_redirects=False) as test_client:
-        yield test_client
+    with build_site(db, tmp_path, keyword_index=index, search=search, cache=True) as site:
+        yield site.open_client(follow_redirects=False)
 
 
 def test_search_page_lists_matching_papers_as_cards(client: TestClient) -> None:

@@ -3,7 +3,7 @@ Content-Security-Policy, cookie flags, no open redirect after signing in, and a 
 (Debian's Chromium via Playwright) that reports no CSP violation on any page.
 
 The browser test is skipped without ``playwright`` or ``/usr/bin/chromium`` (see
-tests/test_browser.py).
+tests/chromium.py).
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ from paperboard.web import security
 from paperboard.web.security import CONTENT_SECURITY_POLICY, SecurityHeadersMiddleware
 from paperboard.web.session import safe_next
 from paperboard.web.templating import STATIC_DIR, TEMPLATES_DIR
+from tests.chromium import playwright_api
 from tests.community_site import PASSWORD, Site, build_site, featured, paper, serve_app
 from tests.digest_helpers import links, parse, parts, path_of
 from tests.search_corpus import EMBEDDER
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ConsoleMessage
+    from playwright.sync_api import Browser, ConsoleMessage
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -74,12 +75,9 @@ def open_site(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Sit
         featured("2401.00002", TODAY, upvotes=2, comments=0),
     )
     sync_keyword_index(db, index)
-    try:
+    site.closers += [db.dispose, index.close]
+    with site:
         yield site
-    finally:
-        site.close()
-        index.close()
-        db.dispose()
 
 
 @pytest.fixture
@@ -89,20 +87,15 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
-def client(site: Site) -> Iterator[TestClient]:
-    # raise_server_exceptions=False: the 500 page a visitor gets, not the exception.
-    with TestClient(site.app, raise_server_exceptions=False) as http:
-        yield http
+def client(site: Site) -> TestClient:
+    return site.client  # the 500 page a visitor gets, not the exception
 
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """One site shared by the tests that only read (setting a site up takes a second)."""
-    with (
-        open_site(tmp_path_factory.mktemp("security")) as made,
-        TestClient(made.app, raise_server_exceptions=False) as http,
-    ):
-        yield http
+    with open_site(tmp_path_factory.mktemp("security")) as made:
+        yield made.client
 
 
 def assert_security_headers(response: httpx.Response, *, hsts: bool = False) -> None:
@@ -189,10 +182,8 @@ def test_head_requests_get_the_headers_too(client: TestClient) -> None:
 
 
 def test_hsts_only_with_an_https_base_url(tmp_path: Path) -> None:
-    with (
-        open_site(tmp_path, env={"PAPERBOARD_BASE_URL": HTTPS_BASE}) as site,
-        TestClient(site.app, base_url="https://testserver") as http,
-    ):
+    with open_site(tmp_path, env={"PAPERBOARD_BASE_URL": HTTPS_BASE}) as site:
+        http = site.open_client(base_url="https://testserver")
         for path in ("/", "/api/daily_papers", "/static/style.css", "/no-such-page"):
             assert_security_headers(http.get(path), hsts=True)
 
@@ -494,16 +485,6 @@ def subscribe_links(client: TestClient, site: Site, email: str) -> tuple[str, st
 
 # --- a real browser: no policy violation on any page -----------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 # Runs before any page script (injected by the browser, so not subject to the page's CSP).
 _WATCH_VIOLATIONS = """
 window.__cspViolations = [];
@@ -516,89 +497,83 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found")
-def test_pages_in_a_browser_break_no_policy(site: Site) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    expect = sync_api.expect
+def test_pages_in_a_browser_break_no_policy(site: Site, browser: Browser) -> None:
+    expect = playwright_api().expect
     # Chromium reports a policy violation both as an event and as a console error.
     messages: list[str] = []
     violations: list[str] = []
-    with serve_app(site.app) as url, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(_WATCH_VIOLATIONS)
-            page = context.new_page()
-            page.on("console", lambda message: messages.append(_console_line(message)))
-            page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+    with serve_app(site.app) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.add_init_script(_WATCH_VIOLATIONS)
+        page = context.new_page()
+        page.on("console", lambda message: messages.append(_console_line(message)))
+        page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
 
-            def visit(path: str, status: int = 200) -> None:
-                response = page.goto(url + path)
-                assert response is not None and response.status == status, path
-                csp = response.headers.get("content-security-policy")
-                assert csp == CONTENT_SECURITY_POLICY, path
-                violations.extend(f"{path}: {v}" for v in page.evaluate("window.__cspViolations"))
+        def visit(path: str, status: int = 200) -> None:
+            response = page.goto(url + path)
+            assert response is not None and response.status == status, path
+            csp = response.headers.get("content-security-policy")
+            assert csp == CONTENT_SECURITY_POLICY, path
+            violations.extend(f"{path}: {v}" for v in page.evaluate("window.__cspViolations"))
 
-            for path in (
-                "/",
-                f"/papers/date/{TODAY.isoformat()}",
-                "/papers/2401.00001",
-                "/papers/trending",
-                "/papers/new",
-                "/search?q=attention",
-                "/login",
-                "/signup",
-                "/forgot-password",
-                "/subscribe",
-            ):
-                visit(path)
-            visit("/no-such-page", 404)
+        for path in (
+            "/",
+            f"/papers/date/{TODAY.isoformat()}",
+            "/papers/2401.00001",
+            "/papers/trending",
+            "/papers/new",
+            "/search?q=attention",
+            "/login",
+            "/signup",
+            "/forgot-password",
+            "/subscribe",
+        ):
+            visit(path)
+        visit("/no-such-page", 404)
 
-            # The subscription pages (their styles were a <style> block): subscribe in the
-            # page, then follow the mail's links.
-            page.goto(url + "/subscribe")
-            page.locator(".sub-form input[type=email]").fill("ada@example.org")
-            page.locator(".sub-form button[type=submit]").click()
-            expect(page.locator(".sub-panel h1")).to_be_visible()
-            violations.extend(page.evaluate("window.__cspViolations"))
-            confirm, unsubscribe, manage = subscriber_links(site, "ada@example.org")
-            visit(confirm)
-            # The styles from subscribe.css apply (the button row keeps its spacing).
-            actions = page.locator(".sub-actions-spaced")
-            margin = actions.evaluate("e => getComputedStyle(e).marginTop")
-            assert margin != "0px"
-            visit(manage)
-            visit(unsubscribe)
-            page.get_by_role("button", name="Unsubscribe").click()
-            expect(page.locator("h1")).to_have_text("You are unsubscribed")
-            violations.extend(page.evaluate("window.__cspViolations"))
+        # The subscription pages (their styles were a <style> block): subscribe in the
+        # page, then follow the mail's links.
+        page.goto(url + "/subscribe")
+        page.locator(".sub-form input[type=email]").fill("ada@example.org")
+        page.locator(".sub-form button[type=submit]").click()
+        expect(page.locator(".sub-panel h1")).to_be_visible()
+        violations.extend(page.evaluate("window.__cspViolations"))
+        confirm, unsubscribe, manage = subscriber_links(site, "ada@example.org")
+        visit(confirm)
+        # The styles from subscribe.css apply (the button row keeps its spacing).
+        actions = page.locator(".sub-actions-spaced")
+        margin = actions.evaluate("e => getComputedStyle(e).marginTop")
+        assert margin != "0px"
+        visit(manage)
+        visit(unsubscribe)
+        page.get_by_role("button", name="Unsubscribe").click()
+        expect(page.locator("h1")).to_have_text("You are unsubscribed")
+        violations.extend(page.evaluate("window.__cspViolations"))
 
-            # Signed in: the upvote script runs under the policy (fetch to this origin).
-            site.user("ada")
-            visit("/login")
-            page.get_by_label("Username").fill("ada")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_role("link", name="ada", exact=True)).to_be_visible()
-            visit("/")
-            card = page.locator("article.card", has_text="Attention over boards")
-            button = card.locator("button.vote-button")
-            with page.expect_response(lambda r: r.url.endswith("/upvote")) as voted:
-                button.click()
-            assert voted.value.headers["content-type"] == "application/json"
-            expect(button).to_have_attribute("aria-pressed", "true")
-            violations.extend(page.evaluate("window.__cspViolations"))
-            visit("/papers/2401.00001")  # with the upvote chart (inline SVG)
-            page.get_by_label("Add a comment").fill("Nice <b style=color:red>work</b>")
-            page.get_by_role("button", name="Comment", exact=True).click()
-            expect(page.locator("article.comment").first).to_contain_text("Nice")
-            violations.extend(page.evaluate("window.__cspViolations"))
-            for path in ("/account", "/account/digest", "/u/ada", "/papers/submit"):
-                visit(path)
-            reset = urlsplit(site.community.accounts.reset_link("ada"))
-            visit(f"{reset.path}?{reset.query}")
-        finally:
-            browser.close()
+        # Signed in: the upvote script runs under the policy (fetch to this origin).
+        site.user("ada")
+        visit("/login")
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("link", name="ada", exact=True)).to_be_visible()
+        visit("/")
+        card = page.locator("article.card", has_text="Attention over boards")
+        button = card.locator("button.vote-button")
+        with page.expect_response(lambda r: r.url.endswith("/upvote")) as voted:
+            button.click()
+        assert voted.value.headers["content-type"] == "application/json"
+        expect(button).to_have_attribute("aria-pressed", "true")
+        violations.extend(page.evaluate("window.__cspViolations"))
+        visit("/papers/2401.00001")  # with the upvote chart (inline SVG)
+        page.get_by_label("Add a comment").fill("Nice <b style=color:red>work</b>")
+        page.get_by_role("button", name="Comment", exact=True).click()
+        expect(page.locator("article.comment").first).to_contain_text("Nice")
+        violations.extend(page.evaluate("window.__cspViolations"))
+        for path in ("/account", "/account/digest", "/u/ada", "/papers/submit"):
+            visit(path)
+        reset = urlsplit(site.community.accounts.reset_link("ada"))
+        visit(f"{reset.path}?{reset.query}")
     assert violations == []
     messages = [line for line in messages if line]
     assert messages == [], "\n".join(messages)

@@ -7,15 +7,11 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
-from paperboard.config import load_settings
 from paperboard.domain.paper import PaperRecord
 from paperboard.ingest.loader import load
 from paperboard.storage.database import Database
@@ -29,28 +25,16 @@ from paperboard.web.render.format import (
     safe_url,
     url_label,
 )
-from tests.app_factory import make_app
-
-
-@dataclass
-class Site:
-    db: Database
-    app: FastAPI
-    client: TestClient
-
-    def add(self, *records: PaperRecord) -> None:
-        report = load(self.db, records)
-        assert report.skipped == 0
+from tests.app_factory import Site, build_site
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
-    # Pages render afresh on every request (tests/test_pages.py covers the response cache).
-    app = make_app(load_settings({}, data_dir=tmp_path), db, cache=False)
-    # raise_server_exceptions=False: see the 500 page a visitor would get, not the exception.
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Site(db, app, client)
+    # Pages render afresh on every request (tests/test_pages.py covers the response cache);
+    # site.client sees the 500 page a visitor would get, not the exception.
+    with build_site(db, tmp_path) as built:
+        yield built
     db.dispose()
 
 
@@ -335,9 +319,8 @@ def test_healthz_counts_papers(site: Site) -> None:
 
 def test_healthz_without_schema_is_503(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path}/empty.db", upgrade=False)
-    app = make_app(load_settings({}, data_dir=tmp_path), db)
-    with TestClient(app) as client:
-        response = client.get("/healthz")
+    with build_site(db, tmp_path, cache=True) as site:
+        response = site.open_client().get("/healthz")
     db.dispose()
     assert response.status_code == 503
     assert response.json()["status"] == "error"
@@ -410,11 +393,12 @@ def test_apps_do_not_share_state(tmp_path: Path) -> None:
     db_a = Database(f"sqlite:///{tmp_path}/a/t.db")
     db_b = Database(f"sqlite:///{tmp_path}/b/t.db")
     load(db_a, [paper("2401.00001")])
-    app_a = make_app(load_settings({}, data_dir=tmp_path / "a"), db_a)
-    app_b = make_app(load_settings({}, data_dir=tmp_path / "b"), db_b)
-    with TestClient(app_a) as a, TestClient(app_b) as b:
-        assert a.get("/healthz").json()["papers"] == 1
-        assert b.get("/healthz").json()["papers"] == 0
+    with (
+        build_site(db_a, tmp_path / "a", cache=True) as site_a,
+        build_site(db_b, tmp_path / "b", cache=True) as site_b,
+    ):
+        assert site_a.open_client().get("/healthz").json()["papers"] == 1
+        assert site_b.open_client().get("/healthz").json()["papers"] == 0
     db_a.dispose()
     db_b.dispose()
 
