@@ -22,14 +22,13 @@ from paperboard.storage import featured as featured_store
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
 from paperboard.storage.schema import featured, papers
+from tests.conftest import SHARED_DATA
 
 SNAPSHOT_DIR = "kaggle_arxiv_snapshot"
 SNAPSHOT_PAPERS = 200
 HF_BOARD = "hf_daily_papers/hf_daily_papers_2025-07-22.json"
 HF_ENTRIES = 16
-ARXIV_SAMPLE = (
-    Path(__file__).resolve().parent.parent.parent / "shared/data/arxiv-sample/papers.jsonl.gz"
-)
+ARXIV_SAMPLE = SHARED_DATA / "arxiv-sample" / "papers.jsonl.gz"
 
 T1 = datetime(2024, 1, 1, 9, tzinfo=UTC)
 T2 = datetime(2024, 2, 1, 9, tzinfo=UTC)

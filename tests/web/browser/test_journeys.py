@@ -4,8 +4,8 @@ another day; a subscriber subscribes, confirms from the mail a real SMTP server 
 received, gets a digest and unsubscribes from its link; a curator features a paper on today's
 board and hides a comment. Screenshots of the main pages go to test-artifacts/screenshots/.
 
-Sign-up, submitting, upvoting and commenting are in tests/test_community_browser.py; the home,
-paper, trending and month pages at two screen sizes in tests/test_browser.py.
+Sign-up, submitting, upvoting and commenting are in tests/web/browser/test_community.py; the home,
+paper, trending and month pages at two screen sizes in tests/web/browser/test_pages.py.
 
 Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/chromium.py).
 """

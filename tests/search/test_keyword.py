@@ -25,8 +25,7 @@ from paperboard.search.keyword import (
 )
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import PROJECT_ROOT
 
 
 def paper(number: int, **changes: object) -> PaperRecord:

@@ -21,7 +21,7 @@ from paperboard.storage.database import Database
 from paperboard.web.metrics import MetricsMiddleware, RequestMetrics
 from paperboard.web.response_cache import ResponseCache
 from tests.app_factory import build_site
-from tests.test_backup import NOW, populate
+from tests.ops.test_backup import NOW, populate
 
 LATENCY = "paperboard_http_request_duration_seconds"
 

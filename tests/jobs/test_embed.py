@@ -28,9 +28,8 @@ from paperboard.search.vectors import HnswFileIndex, open_vector_index
 from paperboard.storage import embedding_claims as claims
 from paperboard.storage import embeddings as embedding_store
 from paperboard.storage.database import Database
+from tests.conftest import PROJECT_ROOT
 from tests.search_corpus import EMBEDDER, load_corpus, records
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class FailingEmbedder(HashingEmbedder):

@@ -1,6 +1,6 @@
 """The web app's first pages (newest papers, paper page, health, error pages) and its helpers.
 
-Boards, trending and the paper page's board extras are in tests/test_pages.py."""
+Boards, trending and the paper page's board extras are in tests/web/test_pages_boards.py."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from tests.app_factory import Site, build_site
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     db = Database(f"sqlite:///{tmp_path}/t.db")
-    # Pages render afresh on every request (tests/test_pages.py covers the response cache);
-    # site.client sees the 500 page a visitor would get, not the exception.
+    # Pages render afresh on every request (tests/web/test_pages_boards.py covers the response
+    # cache); site.client sees the 500 page a visitor would get, not the exception.
     with build_site(db, tmp_path) as built:
         yield built
     db.dispose()

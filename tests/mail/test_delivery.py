@@ -12,7 +12,6 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -26,10 +25,10 @@ from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import outbox as store
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
+from tests.conftest import PROJECT_ROOT
 from tests.digest_helpers import DAY, NOW, add_subscribers, load_board, mail_config, parse, parts
 from tests.mailserver import Received, Recorder, SmtpServer, free_port, serve_smtp
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PERIOD = parse_day(DAY.isoformat())
 
 

@@ -1,7 +1,8 @@
 """Presentation helpers: TeX as HTML, trending numbers, the upvote sparkline.
 
-How TeX is read is pinned in tests/test_tex.py; here, how its pieces become HTML (escaped, with
-<sup>/<sub> only). Dates, excerpts, authors and links are pinned in tests/test_web.py.
+How TeX is read is pinned in tests/domain/test_tex.py; here, how its pieces become HTML (escaped,
+with <sup>/<sub> only). Dates, excerpts, authors and links are pinned in
+tests/web/test_pages_papers.py.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from paperboard.web.render.format import (
     tex_excerpt,
 )
 from paperboard.web.render.svg import sparkline_svg
-from tests.test_tex import tex_sources
+from tests.domain.test_tex import tex_sources
 
 TAG = re.compile(r"<(/?)(sup|sub)>|<")
 

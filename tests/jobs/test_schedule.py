@@ -36,9 +36,9 @@ from paperboard.storage import embeddings as embedding_store
 from paperboard.storage import jobs as job_store
 from paperboard.storage.database import Database
 from paperboard.storage.schema import jobs as jobs_table
+from tests.conftest import PROJECT_ROOT
 from tests.httpserver import LocalServer
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)  # a Friday
 
 

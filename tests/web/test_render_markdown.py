@@ -1,4 +1,4 @@
-"""The Markdown paper page (pure rendering; the route is tested in test_api.py)."""
+"""The Markdown paper page (pure rendering; the route is tested in tests/web/test_api_papers.py)."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ DAY = date(2026, 11, 20)
 MODEL = "test-model"
 
 
-# --- a database with rows in every table (also used by tests/test_copy_to.py) -------------------
+# --- a database with rows in every table (also used by tests/ops/test_copy_to.py) ---------------
 
 
 def paper(number: int) -> PaperRecord:
@@ -83,7 +83,7 @@ def unit_vectors(count: int, seed: int = 7) -> np.ndarray:
 def populate(db: Database, papers: int = 60) -> None:
     """Rows in every table: papers, featured entries, vectors, accounts, sessions, tokens,
     votes, comments (with a reply), subscribers, outbox rows, checkpoints, a rate-limit
-    counter, a scheduled job, an embedding claim. tests/test_copy_to.py checks that no table
+    counter, a scheduled job, an embedding claim. tests/ops/test_copy_to.py checks that no table
     is left empty."""
     report = load(db, [paper(n) for n in range(1, papers + 1)])
     assert report.new == papers

@@ -20,7 +20,7 @@ from paperboard.storage.schema import metadata, subscribers
 from paperboard.storage.schema import papers as papers_table
 from tests.app_factory import build_site
 from tests.command_line import run
-from tests.test_backup import (
+from tests.ops.test_backup import (
     MODEL,
     NOW,
     paper,
@@ -75,7 +75,7 @@ def test_migrate_copies_every_table_and_reruns_cleanly(data_dir: Path, postgres_
     try:
         counts = table_counts(source)
         empty = [name for name, count in counts.items() if not count]
-        assert not empty, f"populate() in tests/test_backup.py leaves {empty} empty: fill them"
+        assert not empty, f"populate() in tests/ops/test_backup.py leaves {empty} empty: fill them"
         assert_same_rows(source, target)
         again = migrate(data_dir, postgres_url)
         assert again.exit_code == 0, again.output
