@@ -1,4 +1,5 @@
-"""A paperboard loaded with real Hugging Face responses, for the API, client and feed tests.
+"""A paperboard loaded with real Hugging Face responses, for the API, client and feed tests: a
+``Site`` (tests/app_factory.py) over that data.
 
 The three recorded daily boards (2024, 2025 and 2026 schema generations) and the two search
 responses go through the real parser and loader; a few hand-made papers add what the
@@ -8,19 +9,20 @@ board entry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from paperboard.config import Settings, load_settings
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.hf_daily import parse_daily_papers, parse_search_results
 from paperboard.ingest.loader import load
 from paperboard.search.keyword import KeywordIndex, sync
 from paperboard.storage.database import Database
+from tests import app_factory
+from tests.app_factory import Site
+from tests.conftest import FIXTURES
 
 DAILY_FIXTURES = {
     date(2024, 6, 13): "hf_daily_papers_2024-06-13.json",
@@ -32,6 +34,8 @@ SEARCH_FIXTURES = {
     "llama 3 herd": "hf_papers_search_q-llama-3-herd.json",
 }
 BASE_URL = "https://papers.example.org"
+ENV = {"PAPERBOARD_BASE_URL": BASE_URL}
+RECORDINGS = FIXTURES / "hf_daily_papers"
 
 OLD_STYLE = PaperRecord(
     arxiv_id="hep-th/9901001",
@@ -78,25 +82,19 @@ MARKUP_FEATURED = FeaturedRecord(
 EXTRA_PAPERS = (OLD_STYLE, UNDATED, UNDATED_TOO, MARKUP)
 
 
-@dataclass
-class ApiSite:
-    settings: Settings
-    db: Database
-    keyword_index: KeywordIndex
-    fixtures: Path
-
-    def daily(self, day: date) -> list[dict[str, Any]]:
-        return orjson.loads((self.fixtures / DAILY_FIXTURES[day]).read_bytes())
-
-    def search_fixture(self, query: str) -> list[dict[str, Any]]:
-        return orjson.loads((self.fixtures / SEARCH_FIXTURES[query]).read_bytes())
-
-    def close(self) -> None:
-        self.keyword_index.close()
-        self.db.dispose()
+def recorded_daily(day: date) -> list[dict[str, Any]]:
+    """Hugging Face's recorded daily board for ``day``, as JSON."""
+    return orjson.loads((RECORDINGS / DAILY_FIXTURES[day]).read_bytes())
 
 
-def build_site(tmp_path: Path, fixtures_dir: Path) -> ApiSite:
+def recorded_search(query: str) -> list[dict[str, Any]]:
+    """Hugging Face's recorded answer to a paper search for ``query``, as JSON."""
+    return orjson.loads((RECORDINGS / SEARCH_FIXTURES[query]).read_bytes())
+
+
+def recorded_store(tmp_path: Path, fixtures_dir: Path) -> tuple[Database, KeywordIndex]:
+    """A SQLite database in ``tmp_path`` with the recordings and the extra papers loaded, and
+    its keyword index, synced. The caller closes both."""
     hf = fixtures_dir / "hf_daily_papers"
     db = Database(f"sqlite:///{tmp_path / 'paperboard.db'}")
     for day, name in DAILY_FIXTURES.items():
@@ -108,5 +106,13 @@ def build_site(tmp_path: Path, fixtures_dir: Path) -> ApiSite:
     assert report.skipped == 0, report.malformed
     index = KeywordIndex(tmp_path / "kw")
     sync(db, index)
-    settings = load_settings({}, data_dir=tmp_path, base_url=BASE_URL)
-    return ApiSite(settings=settings, db=db, keyword_index=index, fixtures=hf)
+    return db, index
+
+
+def build_site(tmp_path: Path, fixtures_dir: Path) -> Site:
+    """The recorded store served at ``BASE_URL``, with the response cache on as in production;
+    closing the site closes the database and the index."""
+    db, index = recorded_store(tmp_path, fixtures_dir)
+    site = app_factory.build_site(db, tmp_path, env=ENV, keyword_index=index, cache=True)
+    site.closers += [db.dispose, index.close]
+    return site

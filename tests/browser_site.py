@@ -1,22 +1,15 @@
 """A community site for the browser journeys and accessibility checks: the search corpus
 (tests/search_corpus.py) featured on several days, so that day, week and month boards, search,
 paper pages and the subscription pages all have something to show; keyword search; optionally
-a real SMTP server for the digest. Plus the Chromium launch and screenshot helpers.
-
-The test modules do the ``pytest.importorskip("playwright.sync_api")`` themselves; this module
-imports nothing from Playwright at run time.
+a real SMTP server for the digest. The browser itself comes from tests/chromium.py.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from paperboard.domain.periods import Period
 from paperboard.mail.sender import MailSender
@@ -24,24 +17,9 @@ from paperboard.search.keyword import KeywordIndex
 from paperboard.search.keyword import sync as sync_keyword_index
 from paperboard.search.service import open_search_service
 from paperboard.storage.database import Database
-from tests.community_site import Site, build_site, featured
-from tests.conftest import PROJECT_ROOT
+from tests.app_factory import Site, build_site, loopback_socket, serve_app, url_of
+from tests.community_site import featured
 from tests.search_corpus import EMBEDDER, records
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, Playwright
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 
 TODAY = datetime.now(UTC).date()
 # The boards, relative to today so that the home page (today's board, or the latest one) is
@@ -70,54 +48,21 @@ def serve_browser_site(
 
     The port is bound before the app is made so that PAPERBOARD_BASE_URL is the server's own
     URL: the links in its mails (confirm, manage, unsubscribe) then open in the browser."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock = loopback_socket()
     db = Database(f"sqlite:///{data_dir}/paperboard.db")
     index = KeywordIndex(data_dir / "keyword-index")
     site = build_site(
         db,
         data_dir / "data",
-        env={**(env or {}), "PAPERBOARD_BASE_URL": url},
+        env={**(env or {}), "PAPERBOARD_BASE_URL": url_of(sock)},
         keyword_index=index,
         search=open_search_service(db, index, data_dir, embedder=EMBEDDER),
         mail_sender=mail_sender,
     )
+    site.closers += [db.dispose, index.close]
     site.add(*records())
     for board_day, ids in BOARDS.items():
         site.add(*(featured(arxiv_id, board_day, upvotes=10 - i) for i, arxiv_id in enumerate(ids)))
     sync_keyword_index(db, index)
-    server = uvicorn.Server(
-        uvicorn.Config(site.app, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
+    with site, serve_app(site.app, sock) as url:
         yield site, url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        site.close()
-        index.close()
-        db.dispose()
-
-
-def launch(playwright: Playwright) -> Browser:
-    """Debian's Chromium, headless: no browser is downloaded."""
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-
-def shot(page: Page, name: str) -> Path:
-    """A full-page screenshot in test-artifacts/screenshots/ (git-ignored), for people."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path

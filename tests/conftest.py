@@ -1,13 +1,19 @@
-"""Shared fixtures: data paths, a local HTTP server, fresh databases (SQLite and PostgreSQL)."""
+"""Shared fixtures: data paths, a local HTTP server, fresh databases (SQLite and PostgreSQL), a
+browser."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.chromium import chromium
 from tests.httpserver import LocalServer, serve
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -110,3 +116,13 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+# --- a browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for a module's browser tests (tests/chromium.py); skipped without it."""
+    with chromium() as launched:
+        yield launched

@@ -2,7 +2,7 @@
 middle of its work, then run again; nothing may be lost, nothing duplicated, and
 ``paperboard check`` must find everything consistent afterwards.
 
-tests/cli/test_ingest.py (kill during ingest, then count) and tests/test_embed_job.py (kill during
+tests/cli/test_ingest.py (kill during ingest, then count) and tests/jobs/test_embed.py (kill during
 embed, then count) check the resumption itself; these tests add what a count cannot see: the
 derived state (tantivy documents, vector-file keys, outbox leases) as ``check`` verifies it,
 and a digest run killed against a real SMTP server.

@@ -7,9 +7,10 @@ fetches one), Hugging Face JSON, comments, sign-up, display names, submitted ids
 subscriptions and paper URLs. Wherever it is shown it must be inert text: parsed as HTML, the page
 has no element, attribute or URL the input brought (not a substring test: ``&lt;script&gt;`` is
 fine, ``<script>`` is not) and still shows the text. Refused input gets a clear 4xx and changes no
-row; nothing answers 500. The modules' own tests cover single cases (tests/test_pages.py,
-test_submit.py, test_comments.py, test_community_web.py: a ``<script>`` title, display name and
-comment, a 10 MB body); this file runs the whole corpus everywhere.
+row; nothing answers 500. The modules' own tests cover single cases (tests/web/test_pages_boards.py,
+tests/community/test_submissions.py and test_comments.py, tests/web/test_pages_community.py: a
+``<script>`` title, display name and comment, a 10 MB body); this file runs the whole corpus
+everywhere.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Properties (hypothesis) of everything that turns outside text into data: arXiv ids, the ingest
 parsers, search queries; and of the ranking.
 
-The modules' own test files pin examples (tests/test_arxiv_id.py already has the id round trip
-and "arbitrary text parses or raises InvalidArxivId"); here generated input checks laws that
+The modules' own test files pin examples (tests/domain/test_arxiv_id.py already has the id round
+trip and "arbitrary text parses or raises InvalidArxivId"); here generated input checks laws that
 must hold for every input:
 
 - a parser given any bytes returns records or raises its documented :class:`SourceError`, and
@@ -118,7 +118,7 @@ hostile_text = st.one_of(
 )
 
 
-# --- arXiv ids: what test_arxiv_id.py's round trip leaves out ------------------------------------
+# --- arXiv ids: what tests/domain/test_arxiv_id.py's round trip leaves out ----------------------
 
 
 @st.composite

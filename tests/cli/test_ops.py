@@ -1,5 +1,5 @@
 """``paperboard config`` and ``db upgrade`` (cli/ops.py); ``backup`` and ``migrate`` are in
-tests/test_backup.py and tests/test_copy_to.py, ``stats`` runs in every command test."""
+tests/ops/test_backup.py and tests/ops/test_copy_to.py, ``stats`` runs in every command test."""
 
 from __future__ import annotations
 

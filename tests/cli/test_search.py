@@ -1,5 +1,5 @@
 """``paperboard index sync|rebuild`` (cli/search.py); ``search`` and ``embed`` are driven in
-tests/test_embed_job.py."""
+tests/jobs/test_embed.py."""
 
 from __future__ import annotations
 

@@ -9,14 +9,12 @@ from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
-from fastapi.testclient import TestClient
 from starlette.routing import Match
 
-from paperboard.config import load_settings
 from paperboard.storage.database import Database
 from paperboard.web.app import ROUTES
 from paperboard.web.pages import papers as papers_pages
-from tests.app_factory import make_app
+from tests.app_factory import build_site
 
 # A value for each path parameter of the site, as a client would send it.
 SAMPLES = {
@@ -89,8 +87,9 @@ def test_a_catch_all_registered_early_would_be_caught() -> None:
 def test_the_app_serves_the_table_in_order(tmp_path: Path) -> None:
     """What create_app registers is ROUTES: the catch-all answers a paper and the fixed page
     before it answers its own path."""
-    app = make_app(load_settings({}, data_dir=tmp_path), Database(f"sqlite:///{tmp_path}/t.db"))
-    with TestClient(app) as client:
+    db = Database(f"sqlite:///{tmp_path}/t.db")
+    with build_site(db, tmp_path, cache=True) as site:
+        client = site.open_client()
         assert client.get("/papers/trending").status_code == 200
         missing = client.get("/papers/2401.00001")
         assert missing.status_code == 404 and "has no paper 2401.00001" in missing.text

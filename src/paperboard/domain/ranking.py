@@ -1,4 +1,5 @@
-"""Ranking: pure functions with named constants, pinned by table tests (tests/test_ranking.py).
+"""Ranking: pure functions with named constants, pinned by table tests
+(tests/domain/test_ranking.py).
 
 Boards (a day, a week, a month) sort by upvotes, ties newest first. Trending is a time-decayed
 score in the manner of Hacker News: votes count, but they fade as the paper ages on the board.

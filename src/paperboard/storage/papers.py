@@ -119,7 +119,7 @@ def _sqlite_value(value: Any) -> Any:
 def _sqlite_bulk_insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
     # Snapshot ingest writes millions of rows; SQLAlchemy's per-parameter processing cost as
     # much as SQLite itself, so bulk inserts on SQLite bind plain values through the driver.
-    # tests/test_storage.py checks that rows written this way read back identically.
+    # tests/storage/test_store.py checks that rows written this way read back identically.
     names = list(rows[0])
     sql = f"INSERT INTO papers ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
     values = [tuple(_sqlite_value(row[name]) for name in names) for row in rows]

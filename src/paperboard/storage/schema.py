@@ -1,6 +1,6 @@
 """Table definitions (SQLAlchemy Core). Migrations in ``migrations/versions`` create them.
 
-Keep this file and the migrations in step: ``tests/test_storage.py`` compares them.
+Keep this file and the migrations in step: ``tests/storage/test_store.py`` compares them.
 """
 
 from __future__ import annotations

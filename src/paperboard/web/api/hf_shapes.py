@@ -1,7 +1,7 @@
 """Papers in Hugging Face's JSON shapes (DESIGN.md §3), field for field.
 
 The recorded responses in ``data/fixtures/hf_daily_papers/`` are the reference; the pydantic
-models below document the shapes in ``/openapi.json`` and ``tests/test_hf_shapes.py`` checks
+models below document the shapes in ``/openapi.json`` and ``tests/web/test_api_hf_shapes.py`` checks
 that what the builders produce validates against them (extra keys forbidden), so the schema and
 the output cannot drift apart.
 

@@ -1,7 +1,7 @@
 """The Hugging Face-compatible JSON API (DESIGN.md §3) and the Markdown paper page.
 
 Same paths, parameters and field names as Hugging Face's, so ``huggingface_hub.HfApi(endpoint=
-...)`` works against paperboard unchanged (tests/test_hf_client.py runs the real client).
+...)`` works against paperboard unchanged (tests/web/test_api_hf_client.py runs the real client).
 
 Handlers are ``async``: a repeated URL is answered from the response cache
 (``response_cache.py``) before parameters are even parsed; otherwise the handler validates them

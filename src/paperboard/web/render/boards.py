@@ -1,7 +1,8 @@
 """What the board pages show around the cards: titles, URLs, navigation, the month calendar.
 
-Pure functions over :class:`~paperboard.domain.periods.Period` (tested in tests/test_boards.py),
-plus the few reads that only pages need (the calendar's counts, a paper page's extras).
+Pure functions over :class:`~paperboard.domain.periods.Period` (tested in
+tests/boards/test_boards.py), plus the few reads that only pages need (the calendar's counts, a
+paper page's extras).
 """
 
 from __future__ import annotations
