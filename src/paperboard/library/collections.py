@@ -88,6 +88,11 @@ def check_position(position: int) -> int:
     return position
 
 
+def require_owner(collection: Collection, actor: User) -> None:
+    if collection.owner_id != actor.id:
+        raise Forbidden("Only the owner can change a collection.")
+
+
 class Collections:
     def __init__(self, context: Context) -> None:
         self.context = context
@@ -303,8 +308,7 @@ class Collections:
 
     def _owned(self, connection: Connection, slug: str, actor: User) -> Collection:
         collection = self._visible(connection, slug, actor)
-        if collection.owner_id != actor.id:
-            raise Forbidden("Only the owner can change a collection.")
+        require_owner(collection, actor)
         return collection
 
     def _item_row(self, connection: Connection, collection: Collection, item_id: str) -> int:
