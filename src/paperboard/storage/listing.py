@@ -134,6 +134,27 @@ def by_arxiv_ids(connection: Connection, arxiv_ids: Sequence[str]) -> list[Liste
     return _listed(connection, _rows_by_arxiv_id(connection, arxiv_ids))
 
 
+def by_paper_ids(
+    connection: Connection, ids: Sequence[int], *, with_board: bool = True
+) -> list[ListedPaper]:
+    """The stored papers among ``ids``, in the order given. ``with_board=False`` leaves the
+    ``featured_*`` fields None and saves the board-entry query (similar papers show none)."""
+    rows: dict[int, Any] = {}
+    for start in range(0, len(ids), MAX_IN_LIST):
+        chunk = list(ids[start : start + MAX_IN_LIST])
+        for row in connection.execute(select(papers).where(papers.c.id.in_(chunk))):
+            rows[row.id] = row
+    ordered = [rows[i] for i in ids if i in rows]
+    if with_board:
+        return _listed(connection, ordered)
+    return [counted_row(row) for row in ordered]
+
+
+def counted_row(row: Any) -> ListedPaper:
+    """A ``papers`` row as a listed paper with its counters and no board entry."""
+    return ListedPaper(row_to_record(row), row.id, row.upvotes, row.num_comments)
+
+
 def by_arxiv_id(connection: Connection, arxiv_id: str) -> ListedPaper | None:
     found = by_arxiv_ids(connection, [arxiv_id])
     return found[0] if found else None
@@ -145,8 +166,7 @@ def counted_paper(connection: Connection, arxiv_id: str) -> ListedPaper | None:
     rows = _rows_by_arxiv_id(connection, [arxiv_id])
     if not rows:
         return None
-    row = rows[0]
-    return ListedPaper(row_to_record(row), row.id, row.upvotes, row.num_comments)
+    return counted_row(rows[0])
 
 
 def _rows_by_arxiv_id(connection: Connection, arxiv_ids: Sequence[str]) -> list[Any]:

@@ -1,0 +1,251 @@
+""" "For you": the papers announced in a window, best first, each with its reasons; and the
+signals only the user gives (dismissals, their weights).
+
+One request reads, in one snapshot: the user's kept papers (collections, then upvotes; the
+most recent MAX_KEPT: the model's memory is bounded per user, 768 KB at 384 dimensions), their
+dismissals, follows and weights, the window's candidates with their vectors and counters.
+Scoring is pure (domain/recommend.py). Nothing is cached between requests, so a save or a
+dismissal shows at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from sqlalchemy import Connection
+
+from paperboard.community.accounts import account
+from paperboard.community.context import Context
+from paperboard.community.errors import InvalidInput, NotFound
+from paperboard.domain.arxiv_id import InvalidArxivId, canonical_id
+from paperboard.domain.follows import Follow
+from paperboard.domain.ranking import TRENDING_WINDOW, age_hours, trending_score
+from paperboard.domain.recommend import (
+    UPVOTES_GROUP,
+    Candidates,
+    Profile,
+    Reason,
+    Weights,
+    recommend,
+)
+from paperboard.storage import collections as collection_store
+from paperboard.storage import follows as follow_store
+from paperboard.storage import listing
+from paperboard.storage import papers as paper_store
+from paperboard.storage import recommendations as store
+from paperboard.storage.listing import ListedPaper
+from paperboard.storage.recommendations import CandidateRow
+from paperboard.storage.users import User
+
+DEFAULT_WINDOW_DAYS = 7
+MAX_WINDOW_DAYS = 31
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_KEPT = 500
+MAX_REJECTED = 200
+# A month of arXiv is ~24,000 papers; the window's newest this many are scored.
+MAX_CANDIDATES = 30_000
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class RecommendedPaper:
+    listed: ListedPaper
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+def window(today: date, since: date | None, until: date | None) -> tuple[date, date]:
+    """[since, until]: the last DEFAULT_WINDOW_DAYS days by default; at most MAX_WINDOW_DAYS."""
+    until = until or today
+    since = since or until - timedelta(days=DEFAULT_WINDOW_DAYS - 1)
+    if since > until:
+        raise InvalidInput("since is after until.", "since")
+    if (until - since).days + 1 > MAX_WINDOW_DAYS:
+        raise InvalidInput(f"A window has at most {MAX_WINDOW_DAYS} days.", "since")
+    return since, until
+
+
+def unit_rows(vectors: list[np.ndarray], dim: int) -> np.ndarray:
+    if not vectors:
+        return np.zeros((0, dim), np.float32)
+    matrix = np.stack(vectors).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1.0, norms)
+
+
+class Recommendations:
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    # --- the user's own signals -----------------------------------------------------------
+    def weights_of(self, user: User) -> Weights:
+        with self.context.db.read() as connection:
+            stored = store.weights_of(connection, user.id)
+        # Names a later version dropped are ignored rather than failing every request.
+        known = {k: v for k, v in stored.items() if k in Weights.names()}
+        return Weights.from_mapping(known)
+
+    def set_weights(self, user: User, values: Mapping[str, object]) -> Weights:
+        """Change some weights (0 turns a signal off); the others keep theirs."""
+        try:
+            weights = Weights.from_mapping(values, self.weights_of(user))
+        except ValueError as exc:
+            raise InvalidInput(str(exc), "weights") from None
+        with self.context.db.write() as connection:
+            store.set_weights(connection, user.id, weights.as_dict(), self.context.clock())
+        return weights
+
+    def dismiss(self, user: User, arxiv_id: str, *, on: bool = True) -> bool:
+        """ "Not interested" (``on``) or taking it back; False when nothing changed."""
+        try:
+            key = canonical_id(arxiv_id)
+        except InvalidArxivId:
+            raise NotFound(f"{arxiv_id[:80]!r} is not an arXiv id.") from None
+        self.context.limiter.hit(("library_per_account", account(user)))
+        with self.context.db.write() as connection:
+            paper_id = paper_store.ids_for(connection, [key]).get(key)
+            if paper_id is None:
+                raise NotFound(f"paperboard has no paper {key}.")
+            if on:
+                return store.dismiss(connection, user.id, paper_id, self.context.clock())
+            return store.undismiss(connection, user.id, paper_id)
+
+    # --- recommending ---------------------------------------------------------------------
+    def recommend(
+        self,
+        user: User,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        limit: int = DEFAULT_LIMIT,
+        weights: Weights | None = None,
+    ) -> list[RecommendedPaper]:
+        """Papers announced in [since, until], best first, each with a non-empty list of
+        reasons; never one already in the user's collections, upvoted or dismissed."""
+        now = self.context.clock()
+        since, until = window(now.date(), since, until)
+        limit = max(1, min(limit, MAX_LIMIT))
+        weights = weights or self.weights_of(user)
+        with self.context.db.shared_reads(), self.context.db.read() as connection:
+            profile, candidates = self._inputs(connection, user, since, until, now)
+            found = recommend(profile, candidates, weights, limit)
+            listed = listing.by_paper_ids(connection, [r.paper_id for r in found])
+        by_id = {paper.paper_id: paper for paper in listed}
+        return [
+            RecommendedPaper(by_id[r.paper_id], r.score, r.reasons)
+            for r in found
+            if r.paper_id in by_id
+        ]
+
+    def _inputs(
+        self, connection: Connection, user: User, since: date, until: date, now: datetime
+    ) -> tuple[Profile, Candidates]:
+        saved = collection_store.saved_papers(connection, user.id, MAX_KEPT)
+        upvoted = store.upvoted(connection, user.id, MAX_KEPT)
+        groups: dict[int, str] = {}
+        for paper_id, title in saved:
+            groups.setdefault(paper_id, title)
+        for paper_id in upvoted:
+            if len(groups) < MAX_KEPT:
+                groups.setdefault(paper_id, UPVOTES_GROUP)
+        rejected_ids = store.dismissed(connection, user.id, MAX_REJECTED)
+        excluded = (
+            collection_store.saved_paper_ids(connection, user.id)
+            | set(upvoted)
+            | store.all_dismissed(connection, user.id)
+        )
+        rows = [
+            row
+            for row in store.announced_between(connection, since, until, MAX_CANDIDATES)
+            if row.paper_id not in excluded
+        ]
+        candidate_ids = [row.paper_id for row in rows]
+        vectors = store.vectors_of(connection, [*groups, *rejected_ids, *candidate_ids])
+        follows = follow_store.follows_of(connection, user.id)
+        model = _model(vectors)
+        profile = self._profile(groups, rejected_ids, vectors, model, follows)
+        voters = follow_store.voters_among(
+            connection, [f.value for f in follows if f.kind == "user"], candidate_ids
+        )
+        searches = [f.value for f in follows if f.kind == "search"]
+        texts = store.texts_of(connection, candidate_ids) if searches else {}
+        trending = self._trending(connection, rows, now)
+        dim = profile.kept.shape[1]
+        candidates = Candidates(
+            paper_ids=candidate_ids,
+            vectors=np.stack([_vector(vectors, paper_id, model, dim) for paper_id in candidate_ids])
+            if candidate_ids
+            else np.zeros((0, dim), np.float32),
+            authors=[row.authors for row in rows],
+            categories=[row.categories for row in rows],
+            upvotes=[row.upvotes for row in rows],
+            trending=trending,
+            voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
+            searches=[_matching(searches, texts.get(paper_id, "")) for paper_id in candidate_ids],
+        )
+        return profile, candidates
+
+    def _profile(
+        self,
+        groups: dict[int, str],
+        rejected_ids: list[int],
+        vectors: dict[int, tuple[str, np.ndarray]],
+        model: str | None,
+        follows: list[Follow],
+    ) -> Profile:
+        dim = next((len(v) for m, v in vectors.values() if m == model), 1)
+        kept_ids = [i for i in groups if i in vectors and vectors[i][0] == model]
+        rejected = [i for i in rejected_ids if i in vectors and vectors[i][0] == model]
+        return Profile(
+            kept=unit_rows([vectors[i][1] for i in kept_ids], dim),
+            kept_groups=[groups[i] for i in kept_ids],
+            rejected=unit_rows([vectors[i][1] for i in rejected], dim),
+            authors={f.value.casefold(): f.value for f in follows if f.kind == "author"},
+            categories=frozenset(f.value for f in follows if f.kind == "category"),
+        )
+
+    def _trending(
+        self, connection: Connection, rows: list[CandidateRow], now: datetime
+    ) -> list[float]:
+        """Each candidate's trending score relative to the window's highest (0 if it was not
+        on a board within the trending window)."""
+        moments = store.featured_at(connection, [row.paper_id for row in rows])
+        scores = []
+        limit_hours = TRENDING_WINDOW.total_seconds() / 3600
+        for row in rows:
+            moment = moments.get(row.paper_id)
+            hours = age_hours(moment, now) if moment is not None else -1.0
+            scores.append(trending_score(row.upvotes, hours) if 0 <= hours <= limit_hours else 0.0)
+        highest = max(scores, default=0.0)
+        return [score / highest if highest else 0.0 for score in scores]
+
+
+def _model(vectors: dict[int, tuple[str, np.ndarray]]) -> str | None:
+    """The embedding model most vectors are of (only vectors of one model compare)."""
+    counts = Counter(model for model, _ in vectors.values())
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _vector(
+    vectors: dict[int, tuple[str, np.ndarray]], paper_id: int, model: str | None, dim: int
+) -> np.ndarray:
+    found = vectors.get(paper_id)
+    if found is None or found[0] != model or len(found[1]) != dim:
+        return np.zeros(dim, np.float32)
+    vector = np.asarray(found[1], np.float32)
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _matching(searches: list[str], text: str) -> list[str]:
+    """The saved searches every word of which the paper's title or abstract has."""
+    if not searches or not text:
+        return []
+    words = set(_WORD.findall(text))
+    return [query for query in searches if set(_WORD.findall(query.lower())) <= words]
