@@ -4,11 +4,12 @@ the two baselines computed in the same run.
 
 Methods (each ranks the user's candidate window):
 - newest-in-category (baseline): the seeds' most common primary category, newest first;
-- bm25-mlt (baseline): BM25 "more like this": the seeds' 25 terms of highest tf-idf (document
-  frequencies over the window), OR-ed, scored by BM25 (k1 1.2, b 0.75) over the window;
+- bm25-mlt (baseline): BM25 "more like this" (domain/keywords.py: the seeds' 25 terms of
+  highest tf-idf, document frequencies over the window, OR-ed, BM25 k1 1.2, b 0.75);
 - centroid / linear / nearest-k: the content models of domain/similarity.py alone;
-- nearest+bm25: reciprocal-rank fusion (k=60) of nearest-3 and bm25-mlt (keyword features);
-- product: domain.recommend.recommend with the default weights, the seeds as one collection.
+- nearest+bm25 (rrf): reciprocal-rank fusion (k=60) of nearest-3 and bm25-mlt;
+- product: domain.recommend.recommend with the default weights, the seeds as one collection:
+  similarity (nearest-3) plus keywords (bm25-mlt relative to the window's best) at half weight.
 
     nice -n 10 .venv/bin/python bench/recommend_data.py      # once: embeds ~6,000 abstracts
     nice -n 10 .venv/bin/python bench/recommend_quality.py
@@ -16,8 +17,6 @@ Methods (each ranks the user's candidate window):
 
 from __future__ import annotations
 
-import math
-import re
 import sys
 import time
 from collections import Counter
@@ -31,22 +30,11 @@ from recommend_data import ROOT, Paper, User, build_users, load_papers, load_vec
 
 sys.path.insert(0, str(ROOT / "src"))
 from paperboard.domain import similarity
+from paperboard.domain.keywords import more_like_this
 from paperboard.domain.recommend import Candidates, Profile, Weights, recommend
 
 K = 20
-MLT_TERMS = 25
-BM25_K1, BM25_B = 1.2, 0.75
 RRF_K = 60
-_WORD = re.compile(r"[a-z][a-z0-9-]{2,}")
-# Lucene's English stop words and the words every abstract has.
-STOP_WORDS = (
-    "a an and are as at be but by for if in into is it no not of on or such that the their "
-    "then there these they this to was will with we our us from which can show also using "
-    "based propose proposed paper results method methods approach new two while each than "
-    "has have been more most other over between both however through via its these"
-)
-STOP = frozenset(STOP_WORDS.split())
-
 Ranker = Callable[[User, "Context"], list[str]]
 
 
@@ -59,9 +47,9 @@ class Context:
         self.candidates = user.candidates
         self.matrix = unit(np.stack([vectors[a] for a in self.candidates]).astype(np.float32))
         self.kept = unit(np.stack([vectors[a] for a in user.seeds]).astype(np.float32))
-        self.tokens = [_WORD.findall(papers[a].text) for a in self.candidates]
-        self.df = Counter(w for words in self.tokens for w in set(words))
-        self.average_length = sum(len(t) for t in self.tokens) / len(self.tokens)
+        self.keywords = more_like_this(
+            [papers[a].text for a in user.seeds], [papers[a].text for a in self.candidates]
+        )
 
 
 def unit(matrix: np.ndarray) -> np.ndarray:
@@ -79,26 +67,7 @@ def newest_in_category(user: User, context: Context) -> list[str]:
 
 
 def bm25_scores(context: Context) -> np.ndarray:
-    seed_words = Counter(
-        w for a in context.user.seeds for w in _WORD.findall(context.papers[a].text)
-    )
-    n = len(context.candidates)
-
-    def idf(word: str) -> float:
-        df = context.df.get(word, 0)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-    terms = sorted((w for w in seed_words if w not in STOP), key=lambda w: -seed_words[w] * idf(w))[
-        :MLT_TERMS
-    ]
-    scores = np.zeros(n)
-    for row, words in enumerate(context.tokens):
-        counts = Counter(words)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(words) / context.average_length)
-        scores[row] = sum(
-            idf(t) * counts[t] * (BM25_K1 + 1) / (counts[t] + norm) for t in terms if counts[t]
-        )
-    return scores
+    return np.array([match.score for match in context.keywords])
 
 
 def bm25_mlt(user: User, context: Context) -> list[str]:
@@ -144,6 +113,7 @@ def product(user: User, context: Context) -> list[str]:
         trending=[0.0] * count,
         voters=[[] for _ in range(count)],
         searches=[[] for _ in range(count)],
+        keywords=context.keywords,
     )
     profile = Profile(
         kept=context.kept,

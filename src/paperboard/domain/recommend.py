@@ -4,6 +4,8 @@ reader sees with the weight it contributed (pure; bench/recommend_quality.py mea
 Signals (each weight is the user's to change; 0 turns a signal off):
 - ``similar``: likeness to the papers in the user's collections and their upvotes
   (domain/similarity.py), told per collection: "like 3 papers in *Reading list*";
+- ``keywords``: the words those papers share with it (domain/keywords.py): "shares words
+  with your saved papers: “graph”, “molecular”";
 - ``dismissed``: likeness to papers they dismissed, subtracted: "like a paper you dismissed";
 - ``authors``, ``categories``, ``users``, ``searches``: what they follow ("by Jane Doe, whom
   you follow", "in cs.CL, which you follow", "upvoted by @ada, whom you follow", "matches
@@ -11,7 +13,8 @@ Signals (each weight is the user's to change; 0 turns a signal off):
 - ``upvotes`` and ``trending``: the community's signals ("12 upvotes", "trending").
 A new user with nothing kept starts from the categories they follow (cold start).
 
-Only the similarity weights were chosen by measurement (on the development protocol); the
+Only ``similar`` and ``keywords`` were weighed by measurement (on the development protocol,
+bench/recommend_quality.py: keywords at half the weight of similarity did best); the
 sample has no follows, votes or boards, so the others are set by hand so that a followed
 author ranks with a close paper, a category with a loosely related one, and the community's
 signals break ties rather than lead.
@@ -25,6 +28,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from paperboard.domain.keywords import NO_MATCH, KeywordMatch
 from paperboard.domain.similarity import CONTENT_MODEL, content_scores, nearest, similarities
 
 # Similarity is counted from this cosine up (MiniLM puts unrelated abstracts at ~0.1-0.3).
@@ -46,6 +50,7 @@ UPVOTES_GROUP = "your upvotes"
 @dataclass(frozen=True, slots=True)
 class Weights:
     similar: float = 1.0
+    keywords: float = 0.5
     dismissed: float = 1.0
     authors: float = 0.8
     categories: float = 0.3
@@ -114,6 +119,8 @@ class Candidates:
     trending: Sequence[float]  # 0..1, 1 the window's most trending paper
     voters: Sequence[Sequence[str]]  # followed users who upvoted it
     searches: Sequence[Sequence[str]]  # saved searches it matches
+    # Likeness by words to the kept papers (empty: none computed, e.g. nothing kept).
+    keywords: Sequence[KeywordMatch] = ()
 
 
 def recommend(
@@ -125,52 +132,65 @@ def recommend(
     model: str = CONTENT_MODEL,
 ) -> list[Recommendation]:
     """The ``limit`` best candidates with a positive score, best first (ties: the order given,
-    which is newest first), each with its reasons, largest first."""
+    which is newest first), each with its reasons, largest first.
+
+    Scores are summed for every candidate (the vector signals as arrays); the reasons, which
+    cost a look at each candidate's nearest kept papers, are written for the chosen ones only.
+    """
     count = len(candidates.paper_ids)
     if count == 0 or limit <= 0:
         return []
-    liked = _similar(profile, candidates, weights, model)
+    similar = _similar(profile, candidates, weights, model)
     rejected = _rejected(profile, candidates, weights)
-    scored = []
-    for row in range(count):
-        reasons = list(liked[row]) + _followed(profile, candidates, weights, row)
-        reasons += _community(candidates, weights, row)
+    keywords = _keyword_scores(candidates, weights)
+    others = [
+        _followed(profile, candidates, weights, row) + _community(candidates, weights, row)
+        for row in range(count)
+    ]
+    followed = np.array([sum(r.weight for r in reasons) for reasons in others])
+    totals = similar + keywords + followed - rejected
+    chosen = [row for row in np.lexsort((np.arange(count), -totals)) if totals[row] > MIN_SCORE]
+    chosen = chosen[:limit]
+    liked = _liked(profile, candidates, similar, chosen)
+    found = []
+    for row, like_reasons in zip(chosen, liked, strict=True):
+        reasons = like_reasons + _keywords(candidates, keywords, row) + others[row]
         if rejected[row] > 0:
             reasons.append(Reason("dismissed", "like a paper you dismissed", -float(rejected[row])))
-        score = sum(reason.weight for reason in reasons)
-        if score > MIN_SCORE and any(reason.weight > 0 for reason in reasons):
-            reasons.sort(key=lambda reason: -reason.weight)
-            scored.append((score, row, tuple(reasons)))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [
-        Recommendation(candidates.paper_ids[row], score, reasons)
-        for score, row, reasons in scored[:limit]
-    ]
+        reasons.sort(key=lambda reason: -reason.weight)
+        found.append(Recommendation(candidates.paper_ids[row], float(totals[row]), tuple(reasons)))
+    return found
 
 
 def _scaled(similarity: np.ndarray) -> np.ndarray:
     return np.clip((similarity - SIMILARITY_FLOOR) / (1.0 - SIMILARITY_FLOOR), 0.0, 1.0)
 
 
-def _similar(
-    profile: Profile, candidates: Candidates, weights: Weights, model: str
-) -> list[list[Reason]]:
-    """Each candidate's similarity reasons: its contribution shared among the collections
-    of its nearest kept papers, by their similarity."""
-    count = len(candidates.paper_ids)
+def _similar(profile: Profile, candidates: Candidates, weights: Weights, model: str) -> np.ndarray:
+    """Each candidate's similarity contribution."""
     if not len(profile.kept) or weights.similar == 0:
-        return [[] for _ in range(count)]
+        return np.zeros(len(candidates.paper_ids))
     scores = content_scores(model, profile.kept, candidates.vectors, profile.rejected)
-    contribution = weights.similar * _scaled(scores)
-    neighbours = nearest(similarities(profile.kept, candidates.vectors), REASON_NEIGHBOURS)
+    return weights.similar * _scaled(scores)
+
+
+def _liked(
+    profile: Profile, candidates: Candidates, similar: np.ndarray, rows: list[int]
+) -> list[list[Reason]]:
+    """The similarity reasons of ``rows``: each one's contribution shared among the
+    collections of its nearest kept papers, by their similarity."""
+    if not len(profile.kept) or not rows:
+        return [[] for _ in rows]
+    neighbours = nearest(similarities(profile.kept, candidates.vectors[rows]), REASON_NEIGHBOURS)
     reasons: list[list[Reason]] = []
-    for row in range(count):
-        if contribution[row] <= 0:
+    for position, row in enumerate(rows):
+        if similar[row] <= 0:
             reasons.append([])
             continue
         shares: dict[str, float] = {}
         likes: dict[str, int] = {}
-        for index, value in zip(neighbours.indexes[row], neighbours.similarities[row], strict=True):
+        pairs = zip(neighbours.indexes[position], neighbours.similarities[position], strict=True)
+        for index, value in pairs:
             group = profile.kept_groups[int(index)]
             shares[group] = shares.get(group, 0.0) + max(float(value), 0.0)
             likes[group] = likes.get(group, 0) + (value >= LIKE_THRESHOLD)
@@ -180,13 +200,28 @@ def _similar(
                 Reason(
                     "similar",
                     _like_text(max(likes[group], 1), group),
-                    float(contribution[row]) * share / total,
+                    float(similar[row]) * share / total,
                 )
                 for group, share in shares.items()
                 if share > 0
             ]
         )
     return reasons
+
+
+def _keyword_scores(candidates: Candidates, weights: Weights) -> np.ndarray:
+    if not candidates.keywords or not weights.keywords:
+        return np.zeros(len(candidates.paper_ids))
+    return weights.keywords * np.array([match.score for match in candidates.keywords])
+
+
+def _keywords(candidates: Candidates, contributions: np.ndarray, row: int) -> list[Reason]:
+    if contributions[row] <= 0:
+        return []
+    match = candidates.keywords[row] if candidates.keywords else NO_MATCH
+    words = ", ".join(f"“{term}”" for term in match.terms)
+    text = f"shares words with your saved papers: {words}"
+    return [Reason("keywords", text, float(contributions[row]))]
 
 
 def _like_text(count: int, group: str) -> str:
@@ -204,27 +239,28 @@ def _rejected(profile: Profile, candidates: Candidates, weights: Weights) -> np.
 
 
 def _followed(profile: Profile, candidates: Candidates, weights: Weights, row: int) -> list[Reason]:
+    # Most candidates match no follow: each check is skipped when it cannot match.
     reasons = []
-    if weights.authors:
+    if weights.authors and profile.authors:
         for name in candidates.authors[row]:
             followed = profile.authors.get(name.casefold())
             if followed is not None:
                 reasons.append(
                     Reason("authors", f"by {followed}, whom you follow", weights.authors)
                 )
-    if weights.categories:
+    if weights.categories and profile.categories:
         for position, category in enumerate(candidates.categories[row]):
             if category in profile.categories:
                 share = 1.0 if position == 0 else CROSS_LIST_SHARE
                 text = f"in {category}, which you follow"
                 reasons.append(Reason("categories", text, weights.categories * share))
                 break
-    if weights.users:
+    if weights.users and candidates.voters[row]:
         reasons += [
             Reason("users", f"upvoted by @{voter}, whom you follow", weights.users)
             for voter in candidates.voters[row]
         ]
-    if weights.searches:
+    if weights.searches and candidates.searches[row]:
         reasons += [
             Reason("searches", f"matches your saved search “{search}”", weights.searches)
             for search in candidates.searches[row]

@@ -24,6 +24,7 @@ from paperboard.community.context import Context
 from paperboard.community.errors import InvalidInput, NotFound
 from paperboard.domain.arxiv_id import InvalidArxivId, canonical_id
 from paperboard.domain.follows import Follow
+from paperboard.domain.keywords import more_like_this
 from paperboard.domain.ranking import TRENDING_WINDOW, age_hours, trending_score
 from paperboard.domain.recommend import (
     UPVOTES_GROUP,
@@ -174,7 +175,18 @@ class Recommendations:
             connection, [f.value for f in follows if f.kind == "user"], candidate_ids
         )
         searches = [f.value for f in follows if f.kind == "search"]
-        texts = store.texts_of(connection, candidate_ids) if searches else {}
+        # Texts only when something reads them: the keyword signal (anything kept) or a
+        # saved search.
+        wants_texts = bool(searches) or bool(len(profile.kept))
+        texts = store.texts_of(connection, candidate_ids) if wants_texts else {}
+        kept_texts = store.texts_of(connection, list(groups)) if len(profile.kept) else {}
+        keywords = (
+            more_like_this(
+                list(kept_texts.values()), [texts.get(paper_id, "") for paper_id in candidate_ids]
+            )
+            if kept_texts
+            else []
+        )
         trending = self._trending(connection, rows, now)
         dim = profile.kept.shape[1]
         candidates = Candidates(
@@ -188,6 +200,7 @@ class Recommendations:
             trending=trending,
             voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
             searches=[_matching(searches, texts.get(paper_id, "")) for paper_id in candidate_ids],
+            keywords=keywords,
         )
         return profile, candidates
 
