@@ -30,7 +30,7 @@ from recommend_data import ROOT, Paper, User, build_users, load_papers, load_vec
 
 sys.path.insert(0, str(ROOT / "src"))
 from paperboard.domain import similarity
-from paperboard.domain.keywords import more_like_this
+from paperboard.domain.keywords import TermIndex, more_like_this
 from paperboard.domain.recommend import Candidates, Profile, Weights, recommend
 
 K = 20
@@ -47,9 +47,8 @@ class Context:
         self.candidates = user.candidates
         self.matrix = unit(np.stack([vectors[a] for a in self.candidates]).astype(np.float32))
         self.kept = unit(np.stack([vectors[a] for a in user.seeds]).astype(np.float32))
-        self.keywords = more_like_this(
-            [papers[a].text for a in user.seeds], [papers[a].text for a in self.candidates]
-        )
+        index = TermIndex(papers[a].text for a in self.candidates)
+        self.keywords = more_like_this([papers[a].text for a in user.seeds], index)
 
 
 def unit(matrix: np.ndarray) -> np.ndarray:

@@ -52,7 +52,8 @@ def shelf(shelf: Shelf) -> Shelf:
         PaperRecord(
             arxiv_id=arxiv_id,
             title=f"A paper on {topic}",
-            abstract=f"We study {topic} ({arxiv_id}).",
+            # Only the topic's word is shared with other papers (the rest are stop words).
+            abstract=f"Results on {topic} ({arxiv_id}).",
             authors=authors,
             categories=categories,
             published_at=shelf.clock.now - timedelta(days=age + 1),
@@ -90,7 +91,10 @@ def test_papers_like_the_saved_ones_come_first_with_reasons(shelf: Shelf) -> Non
     save(shelf, ada, "Reading list", "2411.00001", "2411.00002")
     found = shelf.library.recommendations.recommend(ada)
     assert arxiv_ids(found) == ["2411.00011", "2411.00012"]
-    assert reasons(found)["2411.00011"] == ["like 2 papers in *Reading list*"]
+    assert reasons(found)["2411.00011"] == [
+        "like 2 papers in *Reading list*",
+        "shares words with your saved papers: “graphs”",
+    ]
     assert found[0].listed.paper.title == "A paper on graphs"
     assert all(paper.reasons for paper in found)
 
@@ -116,7 +120,10 @@ def test_upvotes_are_positives_too(shelf: Shelf) -> None:
     shelf.community.votes.upvote(ada, "2411.00003", client=CLIENT)
     found = shelf.library.recommendations.recommend(ada)
     assert arxiv_ids(found) == ["2411.00013"]
-    assert reasons(found)["2411.00013"] == ["like a paper you upvoted"]
+    assert reasons(found)["2411.00013"] == [
+        "like a paper you upvoted",
+        "shares words with your saved papers: “diffusion”",
+    ]
 
 
 def test_cold_start_follows_and_community(shelf: Shelf) -> None:
@@ -127,16 +134,16 @@ def test_cold_start_follows_and_community(shelf: Shelf) -> None:
     assert arxiv_ids(library.recommendations.recommend(ada)) == ["2411.00015", "2411.00014"]
     library.follows.follow(ada, "author", "Jane Doe")
     library.follows.follow(ada, "user", "grace")
-    library.follows.follow(ada, "search", "graphs study")
+    library.follows.follow(ada, "search", "graphs results")
     shelf.community.votes.upvote(grace, "2411.00012", client=CLIENT)
     found = reasons(library.recommendations.recommend(ada))
     assert found["2411.00013"] == ["by Jane Doe, whom you follow"]
     assert found["2411.00012"][:2] == [
-        "matches your saved search “graphs study”",
+        "matches your saved search “graphs results”",
         "upvoted by @grace, whom you follow",
     ]
     assert "1 upvote" in found["2411.00012"]
-    assert found["2411.00011"] == ["matches your saved search “graphs study”"]
+    assert found["2411.00011"] == ["matches your saved search “graphs results”"]
 
 
 def test_trending_papers_on_the_board(shelf: Shelf) -> None:

@@ -10,7 +10,6 @@ dismissal shows at once.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from paperboard.community.context import Context
 from paperboard.community.errors import InvalidInput, NotFound
 from paperboard.domain.arxiv_id import InvalidArxivId, canonical_id
 from paperboard.domain.follows import Follow
-from paperboard.domain.keywords import more_like_this
+from paperboard.domain.keywords import KEPT_TEXTS, KeywordMatch, more_like_this, tokens
 from paperboard.domain.ranking import TRENDING_WINDOW, age_hours, trending_score
 from paperboard.domain.recommend import (
     UPVOTES_GROUP,
@@ -34,6 +33,7 @@ from paperboard.domain.recommend import (
     Weights,
     recommend,
 )
+from paperboard.library.windows import WindowIndexes
 from paperboard.storage import collections as collection_store
 from paperboard.storage import follows as follow_store
 from paperboard.storage import listing
@@ -51,7 +51,6 @@ MAX_KEPT = 500
 MAX_REJECTED = 200
 # A month of arXiv is ~24,000 papers; the window's newest this many are scored.
 MAX_CANDIDATES = 30_000
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +82,8 @@ def unit_rows(vectors: list[np.ndarray], dim: int) -> np.ndarray:
 class Recommendations:
     def __init__(self, context: Context) -> None:
         self.context = context
+        # The words of recent windows, shared by every user of this process.
+        self.windows = WindowIndexes()
 
     # --- the user's own signals -----------------------------------------------------------
     def weights_of(self, user: User) -> Weights:
@@ -161,11 +162,8 @@ class Recommendations:
             | set(upvoted)
             | store.all_dismissed(connection, user.id)
         )
-        rows = [
-            row
-            for row in store.announced_between(connection, since, until, MAX_CANDIDATES)
-            if row.paper_id not in excluded
-        ]
+        window_rows = store.announced_between(connection, since, until, MAX_CANDIDATES)
+        rows = [row for row in window_rows if row.paper_id not in excluded]
         candidate_ids = [row.paper_id for row in rows]
         vectors = store.vectors_of(connection, [*groups, *rejected_ids, *candidate_ids])
         follows = follow_store.follows_of(connection, user.id)
@@ -175,18 +173,24 @@ class Recommendations:
             connection, [f.value for f in follows if f.kind == "user"], candidate_ids
         )
         searches = [f.value for f in follows if f.kind == "search"]
-        # Texts only when something reads them: the keyword signal (anything kept) or a
-        # saved search.
-        wants_texts = bool(searches) or bool(len(profile.kept))
-        texts = store.texts_of(connection, candidate_ids) if wants_texts else {}
-        kept_texts = store.texts_of(connection, list(groups)) if len(profile.kept) else {}
-        keywords = (
-            more_like_this(
-                list(kept_texts.values()), [texts.get(paper_id, "") for paper_id in candidate_ids]
+        keywords: list[KeywordMatch] = []
+        matched: dict[int, list[str]] = {}
+        positions: list[int] = []
+        if len(profile.kept) or searches:
+            window = self.windows.get(
+                (since, until),
+                [row.paper_id for row in window_rows],
+                lambda ids: store.texts_of(connection, ids),
             )
-            if kept_texts
-            else []
-        )
+            positions = [window.row_of[paper_id] for paper_id in candidate_ids]
+            if len(profile.kept):
+                recent = list(groups)[:KEPT_TEXTS]
+                kept_texts = store.texts_of(connection, recent)
+                texts = [kept_texts[i] for i in recent if i in kept_texts]
+                keywords = more_like_this(texts, window.index, positions)
+            for query in searches:
+                for row in window.index.rows_with_all(tokens(query)):
+                    matched.setdefault(row, []).append(query)
         trending = self._trending(connection, rows, now)
         dim = profile.kept.shape[1]
         candidates = Candidates(
@@ -199,7 +203,9 @@ class Recommendations:
             upvotes=[row.upvotes for row in rows],
             trending=trending,
             voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
-            searches=[_matching(searches, texts.get(paper_id, "")) for paper_id in candidate_ids],
+            searches=[matched.get(position, []) for position in positions]
+            if matched
+            else [[] for _ in candidate_ids],
             keywords=keywords,
         )
         return profile, candidates
@@ -254,11 +260,3 @@ def _vector(
     vector = np.asarray(found[1], np.float32)
     norm = float(np.linalg.norm(vector))
     return vector / norm if norm else vector
-
-
-def _matching(searches: list[str], text: str) -> list[str]:
-    """The saved searches every word of which the paper's title or abstract has."""
-    if not searches or not text:
-        return []
-    words = set(_WORD.findall(text))
-    return [query for query in searches if set(_WORD.findall(query.lower())) <= words]

@@ -1,0 +1,66 @@
+"""Keyword likeness (domain/keywords.py) and the per-process index of windows
+(library/windows.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from paperboard.domain.keywords import NO_MATCH, TermIndex, more_like_this, query_terms, tokens
+from paperboard.library.windows import ENTRIES, TTL_S, WindowIndexes
+
+WINDOW = [
+    "graph neural networks for molecules",
+    "molecules and graph kernels, graph graph",
+    "galaxies and stars",
+    "a survey of neural networks",
+]
+KEPT = ["message passing graph networks on molecules", "graph molecules property prediction"]
+
+
+def test_tokens_drop_short_words_and_numbers() -> None:
+    assert tokens("A 3D GNN-based model, v2 of X") == ["gnn-based", "model"]
+
+
+def test_more_like_this_ranks_by_shared_rare_words() -> None:
+    index = TermIndex(WINDOW)
+    assert "graph" in query_terms(KEPT, index) and "the" not in query_terms(KEPT, index)
+    found = more_like_this(KEPT, index)
+    assert max(match.score for match in found) == 1.0
+    assert min(found[0].score, found[1].score) > found[3].score > 0
+    assert found[2] == NO_MATCH
+    assert found[1].terms[0] == "graph"  # three times there
+    subset = more_like_this(KEPT, index, [0, 3])
+    assert subset[0].score == 1.0  # relative to the best of those asked about
+    assert more_like_this([], index) == [NO_MATCH] * 4
+    assert more_like_this(KEPT, TermIndex([])) == []
+
+
+def test_rows_with_all_words() -> None:
+    index = TermIndex(WINDOW)
+    assert index.rows_with_all(["graph", "molecules"]) == {0, 1}
+    assert index.rows_with_all(["neural", "survey"]) == {3}
+    assert index.rows_with_all(["graph", "stars"]) == set()
+    assert index.rows_with_all([]) == set()
+    assert index.nbytes() > 0
+
+
+def test_window_indexes_are_shared_fresh_and_bounded() -> None:
+    now = [0.0]
+    windows = WindowIndexes(monotonic=lambda: now[0])
+    reads: list[tuple[int, ...]] = []
+
+    def texts_of(ids):  # type: ignore[no-untyped-def]
+        reads.append(tuple(ids))
+        return {i: f"paper {i} words" for i in ids}
+
+    week = (date(2026, 11, 14), date(2026, 11, 20))
+    first = windows.get(week, [1, 2], texts_of)
+    assert windows.get(week, [1, 2], texts_of) is first and len(reads) == 1
+    assert first.row_of == {1: 0, 2: 1}
+    assert windows.get(week, [1, 2, 3], texts_of) is not first  # a new paper: rebuilt
+    now[0] += TTL_S + 1
+    windows.get(week, [1, 2, 3], texts_of)
+    assert len(reads) == 3  # too old: rebuilt
+    for day in range(1, ENTRIES + 2):
+        windows.get((date(2026, 10, day), date(2026, 10, day)), [day], texts_of)
+    assert len(windows._entries) == ENTRIES
