@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from paperboard.domain.keywords import NO_MATCH, TermIndex, more_like_this, query_terms, tokens
 from paperboard.library.windows import ENTRIES, TTL_S, WindowIndexes
 
@@ -53,14 +55,24 @@ def test_window_indexes_are_shared_fresh_and_bounded() -> None:
         reads.append(tuple(ids))
         return {i: f"paper {i} words" for i in ids}
 
+    def vectors_of(ids):  # type: ignore[no-untyped-def]
+        # Paper 2 has a vector of another model, paper 3 none: both get zero rows.
+        found = {1: ("m", np.array([3.0, 4.0])), 2: ("old", np.array([1.0]))}
+        return {i: found[i] for i in ids if i in found}
+
     week = (date(2026, 11, 14), date(2026, 11, 20))
-    first = windows.get(week, [1, 2], texts_of)
-    assert windows.get(week, [1, 2], texts_of) is first and len(reads) == 1
+    first = windows.get(week, [1, 2], texts_of, vectors_of)
+    assert windows.get(week, [1, 2], texts_of, vectors_of) is first and len(reads) == 1
     assert first.row_of == {1: 0, 2: 1}
-    assert windows.get(week, [1, 2, 3], texts_of) is not first  # a new paper: rebuilt
+    assert first.model == "m"
+    assert np.allclose(first.matrix, [[0.6, 0.8], [0.0, 0.0]])
+    again = windows.get(week, [1, 2, 3], texts_of, vectors_of)
+    assert again is not first and again.matrix.shape == (3, 2)  # a new paper: rebuilt
     now[0] += TTL_S + 1
-    windows.get(week, [1, 2, 3], texts_of)
+    windows.get(week, [1, 2, 3], texts_of, vectors_of)
     assert len(reads) == 3  # too old: rebuilt
     for day in range(1, ENTRIES + 2):
-        windows.get((date(2026, 10, day), date(2026, 10, day)), [day], texts_of)
+        windows.get((date(2026, 10, day), date(2026, 10, day)), [day], texts_of, vectors_of)
     assert len(windows._entries) == ENTRIES
+    unembedded = windows.get((date(2026, 9, 1), date(2026, 9, 1)), [3], texts_of, vectors_of)
+    assert unembedded.model is None and unembedded.matrix.shape == (1, 1)

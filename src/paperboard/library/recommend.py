@@ -10,7 +10,6 @@ dismissal shows at once.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,7 +32,7 @@ from paperboard.domain.recommend import (
     Weights,
     recommend,
 )
-from paperboard.library.windows import WindowIndexes
+from paperboard.library.windows import IndexedWindow, WindowIndexes, unit_rows
 from paperboard.storage import collections as collection_store
 from paperboard.storage import follows as follow_store
 from paperboard.storage import listing
@@ -69,14 +68,6 @@ def window(today: date, since: date | None, until: date | None) -> tuple[date, d
     if (until - since).days + 1 > MAX_WINDOW_DAYS:
         raise InvalidInput(f"A window has at most {MAX_WINDOW_DAYS} days.", "since")
     return since, until
-
-
-def unit_rows(vectors: list[np.ndarray], dim: int) -> np.ndarray:
-    if not vectors:
-        return np.zeros((0, dim), np.float32)
-    matrix = np.stack(vectors).astype(np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
 
 
 class Recommendations:
@@ -148,6 +139,59 @@ class Recommendations:
     def _inputs(
         self, connection: Connection, user: User, since: date, until: date, now: datetime
     ) -> tuple[Profile, Candidates]:
+        groups, rejected_ids, excluded = self._own_signals(connection, user)
+        follows = follow_store.follows_of(connection, user.id)
+        searches = [f.value for f in follows if f.kind == "search"]
+        window_rows = store.announced_between(connection, since, until, MAX_CANDIDATES)
+        rows = [row for row in window_rows if row.paper_id not in excluded]
+        candidate_ids = [row.paper_id for row in rows]
+        window = None
+        if groups or rejected_ids or searches:  # else nothing reads words or vectors
+            window = self.windows.get(
+                (since, until),
+                [row.paper_id for row in window_rows],
+                lambda ids: store.texts_of(connection, ids),
+                lambda ids: store.vectors_of(connection, ids),
+            )
+        positions = [window.row_of[paper_id] for paper_id in candidate_ids] if window else []
+        own = store.vectors_of(connection, [*groups, *rejected_ids]) if window else {}
+        profile = _profile(groups, rejected_ids, own, window, follows)
+        keywords: list[KeywordMatch] = []
+        matched: dict[int, list[str]] = {}
+        if window is not None:
+            if len(profile.kept):
+                recent = list(groups)[:KEPT_TEXTS]
+                kept_texts = store.texts_of(connection, recent)
+                texts = [kept_texts[i] for i in recent if i in kept_texts]
+                keywords = more_like_this(texts, window.index, positions)
+            for query in searches:
+                for row in window.index.rows_with_all(tokens(query)):
+                    matched.setdefault(row, []).append(query)
+        voters = follow_store.voters_among(
+            connection, [f.value for f in follows if f.kind == "user"], candidate_ids
+        )
+        candidates = Candidates(
+            paper_ids=candidate_ids,
+            vectors=window.matrix[positions]
+            if window is not None
+            else np.zeros((len(rows), 1), np.float32),
+            authors=[row.authors for row in rows],
+            categories=[row.categories for row in rows],
+            upvotes=[row.upvotes for row in rows],
+            trending=self._trending(connection, rows, now),
+            voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
+            searches=[matched.get(position, []) for position in positions]
+            if matched
+            else [[] for _ in candidate_ids],
+            keywords=keywords,
+        )
+        return profile, candidates
+
+    def _own_signals(
+        self, connection: Connection, user: User
+    ) -> tuple[dict[int, str], list[int], set[int]]:
+        """The kept papers (id -> collection title, or UPVOTES_GROUP), most recent first;
+        the dismissed ones; and every paper never to recommend."""
         saved = collection_store.saved_papers(connection, user.id, MAX_KEPT)
         upvoted = store.upvoted(connection, user.id, MAX_KEPT)
         groups: dict[int, str] = {}
@@ -162,72 +206,7 @@ class Recommendations:
             | set(upvoted)
             | store.all_dismissed(connection, user.id)
         )
-        window_rows = store.announced_between(connection, since, until, MAX_CANDIDATES)
-        rows = [row for row in window_rows if row.paper_id not in excluded]
-        candidate_ids = [row.paper_id for row in rows]
-        vectors = store.vectors_of(connection, [*groups, *rejected_ids, *candidate_ids])
-        follows = follow_store.follows_of(connection, user.id)
-        model = _model(vectors)
-        profile = self._profile(groups, rejected_ids, vectors, model, follows)
-        voters = follow_store.voters_among(
-            connection, [f.value for f in follows if f.kind == "user"], candidate_ids
-        )
-        searches = [f.value for f in follows if f.kind == "search"]
-        keywords: list[KeywordMatch] = []
-        matched: dict[int, list[str]] = {}
-        positions: list[int] = []
-        if len(profile.kept) or searches:
-            window = self.windows.get(
-                (since, until),
-                [row.paper_id for row in window_rows],
-                lambda ids: store.texts_of(connection, ids),
-            )
-            positions = [window.row_of[paper_id] for paper_id in candidate_ids]
-            if len(profile.kept):
-                recent = list(groups)[:KEPT_TEXTS]
-                kept_texts = store.texts_of(connection, recent)
-                texts = [kept_texts[i] for i in recent if i in kept_texts]
-                keywords = more_like_this(texts, window.index, positions)
-            for query in searches:
-                for row in window.index.rows_with_all(tokens(query)):
-                    matched.setdefault(row, []).append(query)
-        trending = self._trending(connection, rows, now)
-        dim = profile.kept.shape[1]
-        candidates = Candidates(
-            paper_ids=candidate_ids,
-            vectors=np.stack([_vector(vectors, paper_id, model, dim) for paper_id in candidate_ids])
-            if candidate_ids
-            else np.zeros((0, dim), np.float32),
-            authors=[row.authors for row in rows],
-            categories=[row.categories for row in rows],
-            upvotes=[row.upvotes for row in rows],
-            trending=trending,
-            voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
-            searches=[matched.get(position, []) for position in positions]
-            if matched
-            else [[] for _ in candidate_ids],
-            keywords=keywords,
-        )
-        return profile, candidates
-
-    def _profile(
-        self,
-        groups: dict[int, str],
-        rejected_ids: list[int],
-        vectors: dict[int, tuple[str, np.ndarray]],
-        model: str | None,
-        follows: list[Follow],
-    ) -> Profile:
-        dim = next((len(v) for m, v in vectors.values() if m == model), 1)
-        kept_ids = [i for i in groups if i in vectors and vectors[i][0] == model]
-        rejected = [i for i in rejected_ids if i in vectors and vectors[i][0] == model]
-        return Profile(
-            kept=unit_rows([vectors[i][1] for i in kept_ids], dim),
-            kept_groups=[groups[i] for i in kept_ids],
-            rejected=unit_rows([vectors[i][1] for i in rejected], dim),
-            authors={f.value.casefold(): f.value for f in follows if f.kind == "author"},
-            categories=frozenset(f.value for f in follows if f.kind == "category"),
-        )
+        return groups, rejected_ids, excluded
 
     def _trending(
         self, connection: Connection, rows: list[CandidateRow], now: datetime
@@ -245,18 +224,28 @@ class Recommendations:
         return [score / highest if highest else 0.0 for score in scores]
 
 
-def _model(vectors: dict[int, tuple[str, np.ndarray]]) -> str | None:
-    """The embedding model most vectors are of (only vectors of one model compare)."""
-    counts = Counter(model for model, _ in vectors.values())
-    return counts.most_common(1)[0][0] if counts else None
+def _profile(
+    groups: dict[int, str],
+    rejected_ids: list[int],
+    vectors: Mapping[int, tuple[str, np.ndarray]],
+    window: IndexedWindow | None,
+    follows: list[Follow],
+) -> Profile:
+    """The user's kept and dismissed papers as vectors of the window's model."""
+    dim = window.matrix.shape[1] if window is not None else 1
+    model = window.model if window is not None else None
 
+    def usable(paper_id: int) -> bool:
+        found = vectors.get(paper_id)
+        return found is not None and found[0] == model and len(found[1]) == dim
 
-def _vector(
-    vectors: dict[int, tuple[str, np.ndarray]], paper_id: int, model: str | None, dim: int
-) -> np.ndarray:
-    found = vectors.get(paper_id)
-    if found is None or found[0] != model or len(found[1]) != dim:
-        return np.zeros(dim, np.float32)
-    vector = np.asarray(found[1], np.float32)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm else vector
+    kept_ids = [i for i in groups if usable(i)]
+    rejected = [i for i in rejected_ids if usable(i)]
+    empty = np.zeros((0, dim), np.float32)
+    return Profile(
+        kept=unit_rows(np.stack([vectors[i][1] for i in kept_ids])) if kept_ids else empty,
+        kept_groups=[groups[i] for i in kept_ids],
+        rejected=unit_rows(np.stack([vectors[i][1] for i in rejected])) if rejected else empty,
+        authors={f.value.casefold(): f.value for f in follows if f.kind == "author"},
+        categories=frozenset(f.value for f in follows if f.kind == "category"),
+    )
