@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import random
 import statistics
 import time
@@ -112,24 +113,28 @@ def measure(library: Library, user: User, days: int, repeats: int) -> None:
 
     for _ in range(WARMUP):
         count = call()
-    timings = []
+    timings, cpu = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         call()
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     tracemalloc.start()
     call()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     timings.sort()
+    cpu.sort()
 
-    def percentile(share: float) -> float:
-        return timings[min(len(timings) - 1, int(share * len(timings)))]
+    def percentile(values: list[float], share: float) -> float:
+        return values[min(len(values) - 1, int(share * len(values)))]
 
     print(
-        f"window {days:2} days: {count} recommended; p50 {percentile(0.5):.1f} ms, "
-        f"p90 {percentile(0.9):.1f}, p99 {percentile(0.99):.1f}, max {timings[-1]:.1f} "
-        f"(mean {statistics.mean(timings):.1f}); peak allocated {peak / 2**20:.1f} MiB"
+        f"window {days:2} days: {count} recommended; wall p50 {percentile(timings, 0.5):.1f} ms, "
+        f"p90 {percentile(timings, 0.9):.1f}, p99 {percentile(timings, 0.99):.1f}, "
+        f"max {timings[-1]:.1f} (mean {statistics.mean(timings):.1f}); CPU p50 "
+        f"{percentile(cpu, 0.5):.1f} ms, p99 {percentile(cpu, 0.99):.1f}; "
+        f"peak allocated {peak / 2**20:.1f} MiB; load average {os.getloadavg()[0]:.1f}"
     )
 
 

@@ -23,8 +23,9 @@ import numpy as np
 MLT_TERMS = 25
 BM25_K1 = 1.2
 BM25_B = 0.75
-# The most recent kept papers whose words choose the query terms.
-KEPT_TEXTS = 100
+# The most recent kept papers whose words choose the query terms (tokenizing them is most of
+# a query's cost).
+KEPT_TEXTS = 50
 # A reason names this many of the words a paper shares with the kept ones.
 REASON_TERMS = 3
 _WORD = re.compile(r"[a-z][a-z0-9-]{2,}")

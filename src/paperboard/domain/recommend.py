@@ -143,18 +143,21 @@ def recommend(
     similar = _similar(profile, candidates, weights, model)
     rejected = _rejected(profile, candidates, weights)
     keywords = _keyword_scores(candidates, weights)
-    others = [
-        _followed(profile, candidates, weights, row) + _community(candidates, weights, row)
-        for row in range(count)
-    ]
-    followed = np.array([sum(r.weight for r in reasons) for reasons in others])
+    others: dict[int, list[Reason]] = {}
+    followed = np.zeros(count)
+    for row in _rows_with_signals(profile, candidates):
+        reasons = _followed(profile, candidates, weights, row)
+        reasons += _community(candidates, weights, row)
+        if reasons:
+            others[row] = reasons
+            followed[row] = sum(reason.weight for reason in reasons)
     totals = similar + keywords + followed - rejected
     chosen = [row for row in np.lexsort((np.arange(count), -totals)) if totals[row] > MIN_SCORE]
     chosen = chosen[:limit]
     liked = _liked(profile, candidates, similar, chosen)
     found = []
     for row, like_reasons in zip(chosen, liked, strict=True):
-        reasons = like_reasons + _keywords(candidates, keywords, row) + others[row]
+        reasons = like_reasons + _keywords(candidates, keywords, row) + others.get(row, [])
         if rejected[row] > 0:
             reasons.append(Reason("dismissed", "like a paper you dismissed", -float(rejected[row])))
         reasons.sort(key=lambda reason: -reason.weight)
@@ -236,6 +239,25 @@ def _rejected(profile: Profile, candidates: Candidates, weights: Weights) -> np.
         return np.zeros(len(candidates.paper_ids))
     closest = similarities(profile.rejected, candidates.vectors).max(axis=1)
     return weights.dismissed * _scaled(closest)
+
+
+def _rows_with_signals(profile: Profile, candidates: Candidates) -> list[int]:
+    """The rows a follow or the community may say something about: most candidates have
+    none, and this look costs a fraction of asking each row in full."""
+    rows = []
+    categories = profile.categories
+    authors = profile.authors
+    for row in range(len(candidates.paper_ids)):
+        if (
+            candidates.upvotes[row]
+            or candidates.trending[row]
+            or candidates.voters[row]
+            or candidates.searches[row]
+            or (categories and not categories.isdisjoint(candidates.categories[row]))
+            or (authors and any(n.casefold() in authors for n in candidates.authors[row]))
+        ):
+            rows.append(row)
+    return rows
 
 
 def _followed(profile: Profile, candidates: Candidates, weights: Weights, row: int) -> list[Reason]:

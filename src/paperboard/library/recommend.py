@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import numpy as np
+import orjson
 from sqlalchemy import Connection
 
 from paperboard.community.accounts import account
@@ -175,7 +176,10 @@ class Recommendations:
             vectors=window.matrix[positions]
             if window is not None
             else np.zeros((len(rows), 1), np.float32),
-            authors=[row.authors for row in rows],
+            # Names are decoded only when an author is followed: most users follow none.
+            authors=[orjson.loads(row.authors_json) for row in rows]
+            if profile.authors
+            else [[] for _ in rows],
             categories=[row.categories for row in rows],
             upvotes=[row.upvotes for row in rows],
             trending=self._trending(connection, rows, now),

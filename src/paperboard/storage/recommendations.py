@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Text, delete, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 
 from paperboard.storage.papers import MAX_IN_LIST
@@ -106,7 +106,7 @@ def set_weights(
 @dataclass(frozen=True, slots=True)
 class CandidateRow:
     paper_id: int
-    authors: list[str]
+    authors_json: str  # decoded by the caller only when it follows an author
     categories: list[str]
     upvotes: int
     announced_on: date | None
@@ -125,7 +125,7 @@ def announced_between(
     """
     columns = (
         papers.c.id,
-        papers.c.authors,
+        type_coerce(papers.c.authors, Text).label("authors_json"),
         papers.c.categories,
         papers.c.upvotes,
         papers.c.announced_on,
@@ -154,7 +154,7 @@ def announced_between(
     return [
         CandidateRow(
             paper_id=row.id,
-            authors=row.authors,
+            authors_json=row.authors_json,
             categories=row.categories.split() if row.categories else [],
             upvotes=row.upvotes,
             announced_on=row.announced_on,
