@@ -9,7 +9,10 @@ slug does not tell whether a private collection is behind it). Only the owner ch
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -214,10 +217,7 @@ class Collections:
             values["theme"] = check_theme(theme)
         if position is not None:
             position = check_position(position)
-        self._hit(actor)
-        now = self.context.clock()
-        with self.context.db.write() as connection:
-            collection = self._owned(connection, slug, actor)
+        with self._changing(slug, actor) as (connection, collection, now):
             if values and not store.update_collection(connection, collection.id, values, now):
                 raise Conflict(f"You already have a collection titled {title!r}.", slug)
             if position is not None:
@@ -225,9 +225,7 @@ class Collections:
             return self._reload(connection, collection)
 
     def delete(self, slug: str, actor: User) -> None:
-        self._hit(actor)
-        with self.context.db.write() as connection:
-            collection = self._owned(connection, slug, actor)
+        with self._changing(slug, actor) as (connection, collection, _):
             store.delete_collection(connection, actor.id, collection.id)
 
     def add_paper(
@@ -239,10 +237,7 @@ class Collections:
             paper_key = canonical_id(arxiv_id)
         except InvalidArxivId:
             raise NotFound(f"{arxiv_id[:80]!r} is not an arXiv id.") from None
-        self._hit(actor)
-        now = self.context.clock()
-        with self.context.db.write() as connection:
-            collection = self._owned(connection, slug, actor)
+        with self._changing(slug, actor) as (connection, collection, now):
             paper_id = paper_store.ids_for(connection, [paper_key]).get(paper_key)
             if paper_id is None:
                 raise NotFound(f"paperboard has no paper {paper_key}.")
@@ -270,10 +265,7 @@ class Collections:
             note = check_text(note, MAX_NOTE_CHARS, "note")
         if position is not None:
             position = check_position(position)
-        self._hit(actor)
-        now = self.context.clock()
-        with self.context.db.write() as connection:
-            collection = self._owned(connection, slug, actor)
+        with self._changing(slug, actor) as (connection, collection, now):
             row_id = self._item_row(connection, collection, item_id)
             if not isinstance(note, Unchanged):
                 store.set_item_note(connection, row_id, note, now)
@@ -283,16 +275,24 @@ class Collections:
             return self._reload(connection, collection)
 
     def delete_item(self, slug: str, item_id: str, actor: User) -> Collection:
-        self._hit(actor)
-        now = self.context.clock()
-        with self.context.db.write() as connection:
-            collection = self._owned(connection, slug, actor)
+        with self._changing(slug, actor) as (connection, collection, now):
             row_id = self._item_row(connection, collection, item_id)
             store.delete_item(connection, collection.id, row_id)
             store.touch(connection, collection.id, now)
             return self._reload(connection, collection)
 
     # --- helpers ------------------------------------------------------------------------
+    @contextmanager
+    def _changing(
+        self, slug: str, actor: User
+    ) -> Iterator[tuple[Connection, Collection, datetime]]:
+        """A write transaction on a collection the actor owns (counted against their
+        limit), with the time of the change."""
+        self._hit(actor)
+        now = self.context.clock()
+        with self.context.db.write() as connection:
+            yield connection, self._owned(connection, slug, actor), now
+
     def _hit(self, user: User) -> None:
         self.context.limiter.hit(("library_per_account", account(user)))
 
