@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
+from threadpoolctl import threadpool_limits
 
 from paperboard.community.accounts import Client
 from paperboard.community.passwords import fast_passwords
@@ -76,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=200)
     args = parser.parse_args()
+    threadpool_limits(1)  # BLAS: one thread per process (DESIGN.md §4), as a web worker runs
     WORK.mkdir(parents=True, exist_ok=True)
     path = WORK / "paperboard.db"
     fresh = not path.exists()

@@ -66,7 +66,7 @@ def newest_in_category(user: User, context: Context) -> list[str]:
 
 
 def bm25_scores(context: Context) -> np.ndarray:
-    return np.array([match.score for match in context.keywords])
+    return context.keywords.scores
 
 
 def bm25_mlt(user: User, context: Context) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from paperboard.domain.keywords import NO_MATCH, TermIndex, more_like_this, query_terms, tokens
+from paperboard.domain.keywords import TermIndex, more_like_this, query_terms, tokens
 from paperboard.library.windows import ENTRIES, TTL_S, WindowIndexes
 
 WINDOW = [
@@ -27,14 +27,15 @@ def test_more_like_this_ranks_by_shared_rare_words() -> None:
     index = TermIndex(WINDOW)
     assert "graph" in query_terms(KEPT, index) and "the" not in query_terms(KEPT, index)
     found = more_like_this(KEPT, index)
-    assert max(match.score for match in found) == 1.0
-    assert min(found[0].score, found[1].score) > found[3].score > 0
-    assert found[2] == NO_MATCH
-    assert found[1].terms[0] == "graph"  # three times there
+    scores = found.scores
+    assert scores.max() == 1.0
+    assert min(scores[0], scores[1]) > scores[3] > 0
+    assert scores[2] == 0 and found.terms(2) == ()
+    assert found.terms(1)[0] == "graph"  # three times there
     subset = more_like_this(KEPT, index, [0, 3])
-    assert subset[0].score == 1.0  # relative to the best of those asked about
-    assert more_like_this([], index) == [NO_MATCH] * 4
-    assert more_like_this(KEPT, TermIndex([])) == []
+    assert subset.scores[0] == 1.0  # relative to the best of those asked about
+    assert list(more_like_this([], index).scores) == [0.0] * 4
+    assert len(more_like_this(KEPT, TermIndex([]))) == 0
 
 
 def test_rows_with_all_words() -> None:

@@ -43,13 +43,26 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-@dataclass(frozen=True, slots=True)
-class KeywordMatch:
-    score: float  # 0..1: BM25 relative to the best-matching candidate asked about
-    terms: tuple[str, ...]  # the shared words that weigh most, most first
+@dataclass(frozen=True)
+class KeywordScores:
+    """Rows' likeness by words: ``scores`` from 0 to 1 (1 the best row asked about), and
+    for a row, the shared words that weigh most (:meth:`terms`, for its reason)."""
 
+    scores: np.ndarray  # (rows,)
+    parts: np.ndarray  # (rows, query terms): each term's BM25 share
+    query: tuple[str, ...]
 
-NO_MATCH = KeywordMatch(0.0, ())
+    @classmethod
+    def none(cls, rows: int) -> KeywordScores:
+        return cls(np.zeros(rows), np.zeros((rows, 0)), ())
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def terms(self, row: int) -> tuple[str, ...]:
+        parts = self.parts[row]
+        order = np.argsort(-parts, kind="stable")[:REASON_TERMS]
+        return tuple(self.query[column] for column in order if parts[column] > 0)
 
 
 class TermIndex:
@@ -103,13 +116,13 @@ def query_terms(kept: Sequence[str], index: TermIndex) -> list[str]:
 
 def more_like_this(
     kept: Sequence[str], index: TermIndex, rows: Sequence[int] | None = None
-) -> list[KeywordMatch]:
+) -> KeywordScores:
     """The likeness by words of the texts ``rows`` of ``index`` (all by default) to the kept
     texts, relative to the best of them."""
     rows = list(range(index.size)) if rows is None else list(rows)
     terms = query_terms(kept, index) if kept else []
     if not rows or not terms:
-        return [NO_MATCH] * len(rows)
+        return KeywordScores.none(len(rows))
     norm = BM25_K1 * (1 - BM25_B + BM25_B * index.lengths / index.average_length)
     parts = np.zeros((index.size, len(terms)))
     for column, term in enumerate(terms):
@@ -123,12 +136,5 @@ def more_like_this(
     scores = chosen.sum(axis=1)
     best = float(scores.max())
     if best <= 0:
-        return [NO_MATCH] * len(rows)
-    order = np.argsort(-chosen, axis=1, kind="stable")[:, :REASON_TERMS]
-    return [
-        KeywordMatch(
-            float(scores[i]) / best,
-            tuple(terms[c] for c in order[i] if chosen[i, c] > 0),
-        )
-        for i in range(len(rows))
-    ]
+        return KeywordScores.none(len(rows))
+    return KeywordScores(scores / best, chosen, tuple(terms))

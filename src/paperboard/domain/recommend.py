@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from paperboard.domain.keywords import NO_MATCH, KeywordMatch
+from paperboard.domain.keywords import KeywordScores
 from paperboard.domain.similarity import CONTENT_MODEL, content_scores, nearest, similarities
 
 # Similarity is counted from this cosine up (MiniLM puts unrelated abstracts at ~0.1-0.3).
@@ -120,7 +120,7 @@ class Candidates:
     voters: Sequence[Sequence[str]]  # followed users who upvoted it
     searches: Sequence[Sequence[str]]  # saved searches it matches
     # Likeness by words to the kept papers (empty: none computed, e.g. nothing kept).
-    keywords: Sequence[KeywordMatch] = ()
+    keywords: KeywordScores | None = None
 
 
 def recommend(
@@ -213,16 +213,15 @@ def _liked(
 
 
 def _keyword_scores(candidates: Candidates, weights: Weights) -> np.ndarray:
-    if not candidates.keywords or not weights.keywords:
+    if candidates.keywords is None or not weights.keywords:
         return np.zeros(len(candidates.paper_ids))
-    return weights.keywords * np.array([match.score for match in candidates.keywords])
+    return weights.keywords * candidates.keywords.scores
 
 
 def _keywords(candidates: Candidates, contributions: np.ndarray, row: int) -> list[Reason]:
-    if contributions[row] <= 0:
+    if contributions[row] <= 0 or candidates.keywords is None:
         return []
-    match = candidates.keywords[row] if candidates.keywords else NO_MATCH
-    words = ", ".join(f"“{term}”" for term in match.terms)
+    words = ", ".join(f"“{term}”" for term in candidates.keywords.terms(row))
     text = f"shares words with your saved papers: {words}"
     return [Reason("keywords", text, float(contributions[row]))]
 

@@ -23,7 +23,7 @@ from paperboard.community.context import Context
 from paperboard.community.errors import InvalidInput, NotFound
 from paperboard.domain.arxiv_id import InvalidArxivId, canonical_id
 from paperboard.domain.follows import Follow
-from paperboard.domain.keywords import KEPT_TEXTS, KeywordMatch, more_like_this, tokens
+from paperboard.domain.keywords import KEPT_TEXTS, KeywordScores, more_like_this, tokens
 from paperboard.domain.ranking import TRENDING_WINDOW, age_hours, trending_score
 from paperboard.domain.recommend import (
     UPVOTES_GROUP,
@@ -157,7 +157,7 @@ class Recommendations:
         positions = [window.row_of[paper_id] for paper_id in candidate_ids] if window else []
         own = store.vectors_of(connection, [*groups, *rejected_ids]) if window else {}
         profile = _profile(groups, rejected_ids, own, window, follows)
-        keywords: list[KeywordMatch] = []
+        keywords: KeywordScores | None = None
         matched: dict[int, list[str]] = {}
         if window is not None:
             if len(profile.kept):
@@ -176,11 +176,8 @@ class Recommendations:
             vectors=window.matrix[positions]
             if window is not None
             else np.zeros((len(rows), 1), np.float32),
-            # Names are decoded only when an author is followed: most users follow none.
-            authors=[orjson.loads(row.authors_json) for row in rows]
-            if profile.authors
-            else [[] for _ in rows],
-            categories=[row.categories for row in rows],
+            authors=_authors(rows, profile.authors),
+            categories=[row.categories.split() for row in rows],
             upvotes=[row.upvotes for row in rows],
             trending=self._trending(connection, rows, now),
             voters=[voters.get(paper_id, []) for paper_id in candidate_ids],
@@ -217,15 +214,31 @@ class Recommendations:
     ) -> list[float]:
         """Each candidate's trending score relative to the window's highest (0 if it was not
         on a board within the trending window)."""
-        moments = store.featured_at(connection, [row.paper_id for row in rows])
+        moments = store.featured_since(connection, now - TRENDING_WINDOW)
         scores = []
         limit_hours = TRENDING_WINDOW.total_seconds() / 3600
         for row in rows:
             moment = moments.get(row.paper_id)
-            hours = age_hours(moment, now) if moment is not None else -1.0
+            if moment is None:
+                scores.append(0.0)
+                continue
+            hours = age_hours(moment, now)
             scores.append(trending_score(row.upvotes, hours) if 0 <= hours <= limit_hours else 0.0)
         highest = max(scores, default=0.0)
         return [score / highest if highest else 0.0 for score in scores]
+
+
+def _authors(rows: list[CandidateRow], followed: Mapping[str, str]) -> list[list[str]]:
+    """The candidates' author lists, decoded only where a followed name occurs in the list's
+    text (case aside): most users follow no one, and most papers are by no one followed."""
+    if not followed:
+        return [[] for _ in rows]
+    names = list(followed)
+    found: list[list[str]] = []
+    for row in rows:
+        text = row.authors_json.casefold()
+        found.append(orjson.loads(row.authors_json) if any(n in text for n in names) else [])
+    return found
 
 
 def _profile(

@@ -70,12 +70,19 @@ def public_upvotes(connection: Connection, username_key: str, limit: int) -> lis
     return [arxiv_id for (arxiv_id,) in connection.execute(query)]
 
 
+# A followed user's votes that "for you" looks at: their most recent ones.
+MAX_FOLLOWED_VOTES = 5_000
+
+
 def voters_among(
     connection: Connection, username_keys: list[str], paper_ids: list[int]
 ) -> dict[int, list[str]]:
-    """paper id -> usernames (of ``username_keys``, public voters only) who upvoted it."""
-    if not username_keys or not paper_ids:
-        return {}
+    """paper id -> usernames (of ``username_keys``, public voters only) who upvoted it, among
+    ``paper_ids``. One query for the users' recent votes, matched here: the candidates of a
+    month are ~25,000 ids, which an IN list would cost more to send than these votes."""
+    found: dict[int, list[str]] = {}
+    if not username_keys:
+        return found
     query = (
         select(votes.c.paper_id, users.c.username)
         .join(users, users.c.id == votes.c.user_id)
@@ -83,13 +90,16 @@ def voters_among(
             users.c.username_key.in_(username_keys),
             users.c.votes_public.is_(True),
             users.c.disabled_at.is_(None),
-            votes.c.paper_id.in_(paper_ids),
         )
-        .order_by(users.c.username)
+        .order_by(votes.c.created_at.desc(), votes.c.id.desc())
+        .limit(MAX_FOLLOWED_VOTES * len(username_keys))
     )
-    found: dict[int, list[str]] = {}
+    wanted = set(paper_ids)
     for paper_id, username in connection.execute(query):
-        found.setdefault(paper_id, []).append(username)
+        if paper_id in wanted:
+            found.setdefault(paper_id, []).append(username)
+    for names in found.values():
+        names.sort()
     return found
 
 
