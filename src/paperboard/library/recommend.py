@@ -10,6 +10,7 @@ dismissal shows at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -230,15 +231,14 @@ class Recommendations:
 
 def _authors(rows: list[CandidateRow], followed: Mapping[str, str]) -> list[list[str]]:
     """The candidates' author lists, decoded only where a followed name occurs in the list's
-    text (case aside): most users follow no one, and most papers are by no one followed."""
+    text (case aside; domain/recommend.py compares the names exactly): most users follow no
+    one, and most papers are by no one followed."""
     if not followed:
         return [[] for _ in rows]
-    names = list(followed)
-    found: list[list[str]] = []
-    for row in rows:
-        text = row.authors_json.casefold()
-        found.append(orjson.loads(row.authors_json) if any(n in text for n in names) else [])
-    return found
+    names = re.compile("|".join(map(re.escape, followed)), re.IGNORECASE)
+    return [
+        orjson.loads(row.authors_json) if names.search(row.authors_json) else [] for row in rows
+    ]
 
 
 def _profile(

@@ -5,8 +5,9 @@ and their vectors as one unit-length matrix.
 Per request, reading and decoding ~1,700 vectors and tokenizing as many abstracts cost more
 than everything else together (bench/recommend_latency.py). An entry is used while the window
 still holds the same papers (a fingerprint of their ids) and for at most TTL_S, so a paper
-embedded or edited since is seen within minutes; at most ENTRIES windows are kept (a week of
-arXiv: ~2 MB of words and ~3 MB of vectors; a month about four times that).
+embedded or edited since is seen within minutes; at most ENTRIES windows are kept (measured on
+the sample: a week, 1,747 papers, 4.1 MiB of words and 2.6 MiB of vectors; a month, 8,476
+papers, 13.7 and 12.4 MiB).
 """
 
 from __future__ import annotations
