@@ -23,6 +23,7 @@ from typing import Any
 from paperboard.community.service import Community
 from paperboard.config import Settings, load_settings
 from paperboard.ingest.http import Fetcher, HttpFetcher
+from paperboard.library import Library
 from paperboard.mail.compose import Composer, MailConfig
 from paperboard.mail.reset import ResetMail
 from paperboard.mail.semantic_topics import SemanticTopicMatcher
@@ -67,6 +68,8 @@ class Runtime:
     # None when PAPERBOARD_SMTP_URL is unset: no digests, reset links only from the CLI.
     mail_sender: MailSender | None
     community: Community
+    # Collections, export/import, follows, dismissals, "for you" (over the community's context).
+    library: Library
     # Interests in digests are matched by meaning with the query embedder (loaded on first use).
     topic_matcher: SemanticTopicMatcher
     # Papers as Markdown with their full texts (fetched from arXiv on first read, then kept).
@@ -179,6 +182,7 @@ def build_runtime(
         mail_config=mail_config,
         mail_sender=mail_sender,
         community=community,
+        library=Library(community.context, search=lambda: runtime.search),
         topic_matcher=SemanticTopicMatcher(lambda: runtime.query_embedder()),
         reader=Reader(
             db,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.domain.topics import Topics
@@ -38,6 +38,9 @@ from paperboard.storage import (
     users,
     votes,
 )
+from paperboard.storage import collections as collection_store
+from paperboard.storage import follows as follow_store
+from paperboard.storage import recommendations as recommendation_store
 from paperboard.storage.database import Database
 from paperboard.storage.fulltext import StoredFullText
 from paperboard.storage.schema import metadata
@@ -146,6 +149,27 @@ def populate(db: Database, papers: int = 60) -> None:
         text = StoredFullText("ok", "### 1 Intro\n\nText.", 1, page, NOW)
         fulltext.store(connection, first, text)
         fulltext.store(connection, second, StoredFullText("missing", None, 1, page, NOW))
+        _populate_library(connection, ada.id, first, second)
+
+
+def _populate_library(connection: Connection, user_id: int, first: int, second: int) -> None:
+    """A collection with an item, a follow, a dismissal, a feed token, weights."""
+    new = collection_store.NewCollection(
+        public_id="c" * 24,
+        owner_id=user_id,
+        title="Reading list",
+        title_key="reading list",
+        description=None,
+        private=True,
+        theme="green",
+    )
+    collection_id = collection_store.insert_collection(connection, new, NOW)
+    assert collection_id is not None
+    collection_store.insert_items(connection, collection_id, [(first, "d" * 24, "a note")], NOW)
+    follow_store.add(connection, user_id, "author", "Ada Lovelace", NOW)
+    follow_store.set_feed_token(connection, user_id, "e" * 64, NOW)
+    recommendation_store.dismiss(connection, user_id, second, NOW)
+    recommendation_store.set_weights(connection, user_id, {"upvotes": 0.0}, NOW)
 
 
 def table_counts(db: Database) -> dict[str, int]:

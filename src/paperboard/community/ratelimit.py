@@ -45,6 +45,10 @@ class Limits:
     comment_per_account: Rule = Rule(10, 60)
     comment_per_ip: Rule = Rule(30, 60)
     token_per_account: Rule = Rule(10, 3600)
+    # The personal layer (library/): collection edits, follows and dismissals, and imports
+    # (each parses a file of up to library.exchange.MAX_IMPORT_BYTES).
+    library_per_account: Rule = Rule(300, 60)
+    import_per_account: Rule = Rule(20, 3600)
 
     @classmethod
     def unlimited(cls) -> Limits:

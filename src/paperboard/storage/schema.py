@@ -316,3 +316,92 @@ paper_full_texts = Table(
     Column("source_url", String(300), nullable=False),
     Column("fetched_at", UTCDateTime, nullable=False),
 )
+
+
+# --- the personal layer: collections, follows, dismissals (library/, storage/collections.py, ...) -
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # 24 hex digits, random: the tail of the slug (``owner/title-<public_id>``), which stays
+    # when the title changes, like Hugging Face's ObjectIds. Integer ids would tell how many
+    # collections (private ones included) exist.
+    Column("public_id", String(24), nullable=False),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(100), nullable=False),
+    # The title's slug: one owner cannot have "Reading list" and "reading-list" both.
+    Column("title_key", String(100), nullable=False),
+    Column("description", Text),
+    Column("private", Boolean, nullable=False),
+    Column("theme", String(16), nullable=False),
+    Column("position", Integer, nullable=False),  # among the owner's collections, from 0
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),  # any change, its items' included
+    UniqueConstraint("public_id", name="uq_collections_public_id"),
+    UniqueConstraint("owner_id", "title_key", name="uq_collections_owner_title"),
+)
+
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("public_id", String(24), nullable=False),  # Hugging Face's item ``_id``
+    Column(
+        "collection_id",
+        Integer,
+        ForeignKey("collections.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # from 0, no gaps
+    Column("note", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("public_id", name="uq_collection_items_public_id"),
+    # A paper is in a collection once; the constraint also serves look-ups by collection.
+    UniqueConstraint("collection_id", "paper_id", name="uq_collection_items_paper"),
+    # "Which collections hold this paper" (the API's item filter, "saved" marks on cards).
+    Index("ix_collection_items_paper_id", "paper_id"),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # author | category | user | search
+    # An author's name as arXiv writes it, a category (cs.CL), a username key, a query.
+    Column("value", String(300), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_follows_user_kind_value"),
+)
+
+dismissals = Table(
+    "dismissals",
+    metadata,
+    # "Not interested": never recommended again, and a negative example for the user's model.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("paper_id", Integer, ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+feed_tokens = Table(
+    "feed_tokens",
+    metadata,
+    # One private Atom feed URL per user; a new token replaces the old one, deleting revokes.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("token_hash", String(64), nullable=False),  # SHA-256, as for API tokens
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("token_hash", name="uq_feed_tokens_token_hash"),
+)
+
+recommendation_settings = Table(
+    "recommendation_settings",
+    metadata,
+    # The user's weights for each signal of "for you" (domain/recommend.py), as a JSON object;
+    # no row means the defaults.
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("weights", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
