@@ -137,6 +137,7 @@ class Runtime:
 
     def close(self) -> None:
         self.reader.close()
+        self.community.close()
         if self.keyword_index is not None:
             self.keyword_index.close()
         self.db.dispose()
