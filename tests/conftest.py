@@ -36,9 +36,12 @@ import itertools  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from paperboard.storage import migrate  # noqa: E402
 from paperboard.storage.database import Database  # noqa: E402
 from paperboard.storage.engine import driver_url  # noqa: E402
 
@@ -110,3 +113,14 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take ``db`` back to the migration ``revision`` (to test what a later one does to data
+    stored before it)."""
+    with db.engine.connect() as connection:
+        config = Config()
+        config.set_main_option("script_location", migrate.SCRIPT_LOCATION)
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        connection.commit()

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from paperboard.community.accounts import Accounts
+from paperboard.community.addresses import Addresses
 from paperboard.community.comments import Comments, Discussion, load_discussion
 from paperboard.community.context import Context
-from paperboard.community.mailer import ResetMailer
+from paperboard.community.mailer import AccountMailer
 from paperboard.community.passwords import Passwords
 from paperboard.community.profiles import Profile, load_profile
 from paperboard.community.ratelimit import Limits, RateLimiter
@@ -51,7 +52,7 @@ class Community:
         submit_window: timedelta = DEFAULT_WINDOW,
         fetcher: Callable[[], Fetcher] | None = None,
         keyword_index: KeywordIndex | None = None,
-        mailer: ResetMailer | None = None,
+        mailer: AccountMailer | None = None,
         lookup_wait_s: float = LOOKUP_WAIT_S,
         max_pending_lookups: int = MAX_PENDING_LOOKUPS,
     ) -> None:
@@ -64,7 +65,8 @@ class Community:
             base_url=base_url,
         )
         self._fetcher: Fetcher | None = None
-        self.accounts = Accounts(self.context, mailer)
+        self.addresses = Addresses(self.context, mailer)
+        self.accounts = Accounts(self.context, mailer, self.addresses)
         self.tokens = ApiTokens(self.context)
         self.votes = Votes(self.context)
         self.comments = Comments(self.context)
