@@ -160,6 +160,13 @@ class Site:
         assert response.status_code == 303, response.text
         return visitor
 
+    def wait_for_mail(self, timeout_s: float = 10.0) -> None:
+        """Wait until the mail that requests queued has gone out (the runtime's mail queue
+        sends it from a thread of its own)."""
+        queue = self.app.state.runtime.mail_queue
+        assert queue is not None, "this site sends no mail"
+        assert queue.wait_idle(timeout_s), "mail still queued"
+
     def close(self) -> None:
         for visitor in self.visitors:
             visitor.http.close()

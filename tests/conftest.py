@@ -42,9 +42,12 @@ import itertools  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from paperboard.storage import migrate  # noqa: E402
 from paperboard.storage.database import Database  # noqa: E402
 from paperboard.storage.engine import driver_url  # noqa: E402
 
@@ -126,3 +129,14 @@ def browser() -> Iterator[Browser]:
     """Chromium for a module's browser tests (tests/chromium.py); skipped without it."""
     with chromium() as launched:
         yield launched
+
+
+def downgrade(db: Database, revision: str) -> None:
+    """Take ``db`` back to the migration ``revision`` (to test what a later one does to data
+    stored before it)."""
+    with db.engine.connect() as connection:
+        config = Config()
+        config.set_main_option("script_location", migrate.SCRIPT_LOCATION)
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+        connection.commit()

@@ -14,7 +14,15 @@ MAX_MODULE_LINES = 500
 ROOT_MODULES = {"__init__.py", "asgi.py", "runtime.py"}
 ROOT_PACKAGES = {"config"}
 # What only the composition root (and the web app factory, for web-only parts) constructs.
-SERVICES = ("Community(", "SearchService(", "SmtpSender.from_url(", "ResetMail(", "Reader(")
+SERVICES = (
+    "Community(",
+    "SearchService(",
+    "SmtpSender.from_url(",
+    "MailQueue(",
+    "AccountMails(",
+    "Subscriptions(",
+    "Reader(",
+)
 
 
 def _modules() -> list[Path]:

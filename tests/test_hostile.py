@@ -578,6 +578,7 @@ def test_hostile_subscriptions_are_refused_or_shown_inert(hostile: HostileSite) 
         )
         assert topics.status_code in (200, 400), (text, topics.status_code)
         assert_inert(topics.text, f"subscribe keywords={text!r}")
+    hostile.site.wait_for_mail()
     assert hostile.mail.messages, "no valid subscription was made: the loop proved nothing"
     for message in hostile.mail.messages:
         for part in email.message_from_bytes(message.data, policy=policy.default).walk():

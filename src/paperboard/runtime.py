@@ -24,10 +24,12 @@ from paperboard.community.service import Community
 from paperboard.config import Settings, load_settings
 from paperboard.ingest.http import Fetcher, HttpFetcher
 from paperboard.library import Library
+from paperboard.mail.account_mail import AccountMails
 from paperboard.mail.compose import Composer, MailConfig
-from paperboard.mail.reset import ResetMail
+from paperboard.mail.queue import MailQueue
 from paperboard.mail.semantic_topics import SemanticTopicMatcher
 from paperboard.mail.sender import MailSender
+from paperboard.mail.service import Subscriptions
 from paperboard.mail.smtp import SmtpSender
 from paperboard.reading.arxiv_html import MAX_HTML_BYTES
 from paperboard.reading.service import Reader
@@ -67,9 +69,14 @@ class Runtime:
     mail_config: MailConfig
     # None when PAPERBOARD_SMTP_URL is unset: no digests, reset links only from the CLI.
     mail_sender: MailSender | None
+    # The mail requests cause (confirmations, resets, address checks), sent by a thread of
+    # its own so that no request waits on the mail server; None without a sender.
+    mail_queue: MailQueue | None
     community: Community
     # Collections, export/import, follows, dismissals, "for you" (over the community's context).
     library: Library
+    # Digest subscriptions: requests, and the links in mails (which work without a sender).
+    subscriptions: Subscriptions
     # Interests in digests are matched by meaning with the query embedder (loaded on first use).
     topic_matcher: SemanticTopicMatcher
     # Papers as Markdown with their full texts (fetched from arXiv on first read, then kept).
@@ -140,6 +147,9 @@ class Runtime:
 
     def close(self) -> None:
         self.reader.close()
+        self.community.close()
+        if self.mail_queue is not None:
+            self.mail_queue.close()
         if self.keyword_index is not None:
             self.keyword_index.close()
         self.db.dispose()
@@ -163,15 +173,16 @@ def build_runtime(
     mail_config = MailConfig.from_settings(settings, key=key)
     if mail_sender is None and settings.smtp_url is not None:
         mail_sender = SmtpSender.from_url(settings.smtp_url.reveal())
-    reset_mail = None
-    if mail_sender is not None:
-        reset_mail = ResetMail(mail_sender, Composer(mail_config))
+    mail_queue = MailQueue(mail_sender) if mail_sender is not None else None
+    account_mails = None
+    if mail_queue is not None:
+        account_mails = AccountMails(mail_queue, Composer(mail_config))
     community = Community.from_settings(
         settings,
         db,
         secret_key=key,
         keyword_index=keyword_index,
-        mailer=reset_mail,
+        mailer=account_mails,
         **(community_options or {}),
     )
     runtime = Runtime(
@@ -181,8 +192,10 @@ def build_runtime(
         signing_key=key,
         mail_config=mail_config,
         mail_sender=mail_sender,
+        mail_queue=mail_queue,
         community=community,
         library=Library(community.context, search=lambda: runtime.search),
+        subscriptions=Subscriptions(db, mail_config, mail_queue),
         topic_matcher=SemanticTopicMatcher(lambda: runtime.query_embedder()),
         reader=Reader(
             db,

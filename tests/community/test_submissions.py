@@ -5,9 +5,13 @@ with the existing entry; the window; clear errors when arXiv is unknown or unrea
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,16 +23,22 @@ from paperboard.community.errors import (
     NotFound,
     SourceUnavailable,
 )
+from paperboard.community.submissions import LOOKUP_RETRY_AFTER_S, PendingLookup, Submission
 from paperboard.domain.periods import Period
 from paperboard.ingest.http import HttpFetcher
 from paperboard.storage.database import Database
 from tests.community_site import Clock, Site, build_site, featured, paper
-from tests.httpserver import LocalServer, Reply
+from tests.httpserver import LocalServer, Reply, Request
 
 CLIENT = Client("192.0.2.1")
 # The recorded paper 1605.08386 was first published on 2016-05-26; "today" is four days later.
 NOW = datetime(2016, 5, 30, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()
+
+
+def submitted(step: Submission | PendingLookup) -> Submission:
+    """A submission, its arXiv look-up (on the submissions' pool) waited for."""
+    return step.finish() if isinstance(step, PendingLookup) else step
 
 
 def cassette(fixtures_dir: Path, prefix: str) -> Reply:
@@ -39,19 +49,32 @@ def cassette(fixtures_dir: Path, prefix: str) -> Reply:
     )
 
 
-@pytest.fixture
-def site(tmp_path: Path, db: Database, local_server: LocalServer) -> Iterator[Site]:
+@contextmanager
+def arxiv_site(
+    db: Database, data_dir: Path, local_server: LocalServer, **options: Any
+) -> Iterator[Site]:
+    """A site whose arXiv API is ``local_server``'s ``/api/query``."""
     fetcher = HttpFetcher(min_interval_s=0, retries=0, timeout_s=10)
     built = build_site(
         db,
-        tmp_path / "data",
+        data_dir,
         clock=Clock(NOW),
         env={"PAPERBOARD_ARXIV_API_URL": local_server.url("/api/query")},
         fetcher=lambda: fetcher,
+        **options,
     )
-    yield built
-    built.close()
-    fetcher.close()
+    try:
+        yield built
+    finally:
+        built.community.close()
+        built.close()
+        fetcher.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path, db: Database, local_server: LocalServer) -> Iterator[Site]:
+    with arxiv_site(db, tmp_path / "data", local_server) as built:
+        yield built
 
 
 def test_an_unknown_paper_is_fetched_and_featured_today(
@@ -59,8 +82,8 @@ def test_an_unknown_paper_is_fetched_and_featured_today(
 ) -> None:
     local_server.route("/api/query", cassette(fixtures_dir, "id_1605.08386"))
     ada = site.user("ada")
-    result = site.community.submissions.submit(
-        ada, "https://arxiv.org/abs/1605.08386v1", client=CLIENT
+    result = submitted(
+        site.community.submissions.submit(ada, "https://arxiv.org/abs/1605.08386v1", client=CLIENT)
     )
     assert result.created and result.day == TODAY
     assert local_server.requests[0].query["id_list"] == "1605.08386"
@@ -76,9 +99,13 @@ def test_a_duplicate_answers_with_the_existing_entry(
     site: Site, local_server: LocalServer, fixtures_dir: Path
 ) -> None:
     local_server.route("/api/query", cassette(fixtures_dir, "id_1605.08386"))
-    first = site.community.submissions.submit(site.user("ada"), "1605.08386", client=CLIENT)
+    first = submitted(
+        site.community.submissions.submit(site.user("ada"), "1605.08386", client=CLIENT)
+    )
     site.clock.advance(days=1)
-    again = site.community.submissions.submit(site.user("grace"), "arXiv:1605.08386", client=CLIENT)
+    again = submitted(
+        site.community.submissions.submit(site.user("grace"), "arXiv:1605.08386", client=CLIENT)
+    )
     assert first.created and not again.created
     assert again.day == TODAY and again.paper.featured_by == "ada"
     assert len(local_server.requests) == 1  # the second one did not ask arXiv
@@ -87,12 +114,18 @@ def test_a_duplicate_answers_with_the_existing_entry(
 def test_papers_outside_the_window_are_refused(site: Site) -> None:
     site.add(paper("2401.00001", published_at=NOW - timedelta(days=15)))
     with pytest.raises(InvalidInput, match="last 14 days"):
-        site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT)
+        submitted(site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT))
     # Curators may feature any paper, on today's board.
-    curated = site.community.submissions.feature(site.user("cora", role="curator"), "2401.00001")
+    curated = submitted(
+        site.community.submissions.feature(site.user("cora", role="curator"), "2401.00001")
+    )
     assert curated.created and curated.paper.featured_by == "cora"
     with pytest.raises(Forbidden):
-        site.community.submissions.feature(site.community.accounts.by_username("ada"), "2401.00001")  # type: ignore[arg-type]
+        submitted(
+            site.community.submissions.feature(
+                site.community.accounts.by_username("ada"), "2401.00001"
+            )
+        )  # type: ignore[arg-type]
 
 
 def test_the_window_is_a_setting(tmp_path: Path, sqlite_url: str) -> None:
@@ -102,7 +135,9 @@ def test_the_window_is_a_setting(tmp_path: Path, sqlite_url: str) -> None:
     )
     try:
         site.add(paper("2401.00001", published_at=NOW - timedelta(days=20)))
-        result = site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT)
+        result = submitted(
+            site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT)
+        )
         assert result.created
     finally:
         site.close()
@@ -115,7 +150,9 @@ def test_an_already_featured_old_paper_answers_with_its_entry(site: Site) -> Non
         paper("2401.00001", published_at=NOW - timedelta(days=101)),
         featured("2401.00001", old_day, 7),
     )
-    result = site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT)
+    result = submitted(
+        site.community.submissions.submit(site.user("ada"), "2401.00001", client=CLIENT)
+    )
     assert not result.created and result.day == old_day and result.paper.upvotes == 7
 
 
@@ -123,19 +160,19 @@ def test_unknown_on_arxiv(site: Site, local_server: LocalServer, fixtures_dir: P
     # arXiv's answer for an id it does not have: a feed with no entries.
     local_server.route("/api/query", cassette(fixtures_dir, "id_0000.0000"))
     with pytest.raises(NotFound, match=r"arXiv has no paper 2405\.99999"):
-        site.community.submissions.submit(site.user("ada"), "2405.99999", client=CLIENT)
+        submitted(site.community.submissions.submit(site.user("ada"), "2405.99999", client=CLIENT))
 
 
 def test_arxiv_unreachable(site: Site, local_server: LocalServer) -> None:
     local_server.route("/api/query", Reply(503, b"down", "text/plain"))
     with pytest.raises(SourceUnavailable, match="arXiv could not be reached"):
-        site.community.submissions.submit(site.user("ada"), "2405.00001", client=CLIENT)
+        submitted(site.community.submissions.submit(site.user("ada"), "2405.00001", client=CLIENT))
 
 
 @pytest.mark.parametrize("text", ["", "hello", "https://evil.example/abs/2401.00001", "x" * 400])
 def test_not_an_arxiv_id(site: Site, text: str) -> None:
     with pytest.raises(InvalidInput):
-        site.community.submissions.submit(site.user("ada"), text, client=CLIENT)
+        submitted(site.community.submissions.submit(site.user("ada"), text, client=CLIENT))
 
 
 def test_submit_page(site: Site, local_server: LocalServer, fixtures_dir: Path) -> None:
@@ -195,3 +232,73 @@ def test_hostile_title_and_authors_from_arxiv_are_shown_as_text(
         assert "&lt;script&gt;alert(" in page, path
     page = site.visitor().get("/papers/1605.08386").text
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+# --- look-ups off the request threads (issue 14, finding 2) ---------------------------------------
+
+
+@pytest.fixture
+def slow_arxiv(local_server: LocalServer, fixtures_dir: Path) -> Iterator[threading.Event]:
+    """arXiv answers (the recorded 1605.08386) only once the event is set."""
+    release = threading.Event()
+    recorded = cassette(fixtures_dir, "id_1605.08386")
+
+    def slow(_request: Request) -> Reply:
+        release.wait(10)
+        return recorded
+
+    local_server.route("/api/query", slow)
+    yield release
+    release.set()
+
+
+def test_a_look_up_is_answered_off_the_calling_thread(
+    site: Site, slow_arxiv: threading.Event
+) -> None:
+    ada = site.user("ada")
+    step = site.community.submissions.submit(ada, "1605.08386", client=CLIENT)
+    assert isinstance(step, PendingLookup) and not step.lookup.done()
+    # A second submission of the same paper joins the look-up rather than asking again.
+    again = site.community.submissions.submit(site.user("grace"), "1605.08386", client=CLIENT)
+    assert isinstance(again, PendingLookup) and again.lookup is step.lookup
+    slow_arxiv.set()
+    assert step.finish().created and not again.finish().created
+
+
+def test_a_full_look_up_queue_refuses_at_once(
+    tmp_path: Path, db: Database, local_server: LocalServer, slow_arxiv: threading.Event
+) -> None:
+    with arxiv_site(db, tmp_path / "data", local_server, max_pending_lookups=2) as site:
+        ada = site.user("ada")
+        for arxiv_id in ("1605.08386", "1605.08387"):
+            step = site.community.submissions.submit(ada, arxiv_id, client=CLIENT)
+            assert isinstance(step, PendingLookup)
+        with pytest.raises(SourceUnavailable, match="Too many papers") as refused:
+            site.community.submissions.submit(ada, "1605.08388", client=CLIENT)
+        assert refused.value.retry_after == LOOKUP_RETRY_AFTER_S
+        # A paper paperboard has needs no look-up, so the full queue does not hold it up.
+        site.add(paper("2405.00001", published_at=NOW - timedelta(days=1)))
+        known = site.community.submissions.submit(ada, "2405.00001", client=CLIENT)
+        assert isinstance(known, Submission) and known.created
+        slow_arxiv.set()
+
+
+def test_a_wait_that_runs_out_is_a_503_and_trying_again_finds_the_paper(
+    tmp_path: Path, db: Database, local_server: LocalServer, slow_arxiv: threading.Event
+) -> None:
+    with arxiv_site(db, tmp_path / "data", local_server, lookup_wait_s=0.2) as site:
+        site.user("ada")
+        _, token = site.community.tokens.create_for("ada")
+        http = site.visitor(authorization=f"Bearer {token}").http
+        waited = http.post("/api/papers/index", json={"arxivId": "1605.08386"})
+        assert waited.status_code == 503, waited.text
+        assert waited.headers["Retry-After"] == str(LOOKUP_RETRY_AFTER_S)
+        assert "still being looked up" in waited.json()["error"]
+        slow_arxiv.set()
+        for _ in range(100):  # the look-up goes on without anyone waiting, and stores it
+            if not site.community.submissions._lookups.pending():
+                break
+            time.sleep(0.05)
+        again = http.post("/api/papers/index", json={"arxivId": "1605.08386"})
+        assert again.status_code == 201, again.text
+        assert len(local_server.requests) == 1

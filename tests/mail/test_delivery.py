@@ -329,6 +329,10 @@ def test_tick_sends_due_digests_once(board: Database) -> None:
 # --- kill -9 and rerun ---------------------------------------------------------------------------
 
 
+def _pythonpath() -> list[str]:
+    return [path for path in os.environ.get("PYTHONPATH", "").split(os.pathsep) if path]
+
+
 def child(database_url: str, port: int, offset_s: float = 0) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "tests.digest_helpers", database_url, str(port), str(offset_s)],
@@ -336,7 +340,8 @@ def child(database_url: str, port: int, offset_s: float = 0) -> subprocess.Popen
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        # The caller's PYTHONPATH too: a checkout's src/ put first wins over the installed one.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), *_pythonpath()])},
     )
 
 

@@ -3,7 +3,7 @@ changes; and the signed tokens themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from paperboard.config import load_settings
 from paperboard.domain.addresses import InvalidAddress
 from paperboard.domain.topics import Topics
 from paperboard.mail import tokens
+from paperboard.mail.queue import MailQueue
 from paperboard.mail.sender import InMemorySender, PermanentFailure, TemporaryFailure
 from paperboard.mail.service import (
     CONFIRMATION,
@@ -20,6 +21,8 @@ from paperboard.mail.service import (
     RESEND_INTERVAL,
     THROTTLED,
     InvalidFrequency,
+    MailUnavailable,
+    RequestResult,
     Subscriptions,
 )
 from paperboard.mail.tokens import InvalidToken, Purpose, make_token
@@ -50,9 +53,22 @@ def sender() -> InMemorySender:
     return InMemorySender()
 
 
+class MailedSubscriptions(Subscriptions):
+    """Waits after each request until its mail went out (the queue sends from a thread of its
+    own), so that the tests read what was sent."""
+
+    def request(self, email: str, frequency: str, topics: Topics) -> RequestResult:
+        result = super().request(email, frequency, topics)
+        assert self.mail is not None and self.mail.wait_idle(10)
+        return result
+
+
 @pytest.fixture
-def service(db: Database, sender: InMemorySender, clock: Clock) -> Subscriptions:
-    return Subscriptions(db, mail_config(), sender, clock=clock)
+def service(db: Database, sender: InMemorySender, clock: Clock) -> Iterator[Subscriptions]:
+    # No retries: a failed mail is given up at once.
+    queue = MailQueue(sender, retry_delays_s=())
+    yield MailedSubscriptions(db, mail_config(), queue, clock=clock)
+    queue.close()
 
 
 def token_in(sender: InMemorySender, marker: str, index: int = -1) -> str:
@@ -175,14 +191,27 @@ def test_a_confirmed_address_gets_a_reminder_not_a_new_subscription(
 def test_nothing_is_recorded_as_sent_when_the_mail_fails(
     db: Database, service: Subscriptions, sender: InMemorySender
 ) -> None:
-    sender.fail("ada@example.org", TemporaryFailure("451 later", 451))
-    with pytest.raises(TemporaryFailure):
-        service.request("ada@example.org", "daily", Topics())
-    # Not throttled: the next attempt mails at once.
-    assert service.request("ada@example.org", "daily", Topics()).mailed == CONFIRMATION
-    sender.fail("bob@example.org", PermanentFailure("550 no such user", 550))
-    with pytest.raises(PermanentFailure):
-        service.request("bob@example.org", "daily", Topics())
+    """The answer does not wait for the mail (it says the same either way); a mail that
+    failed for good un-throttles its address, so that asking again mails at once."""
+    for email, error in (
+        ("ada@example.org", TemporaryFailure("451 later", 451)),
+        ("bob@example.org", PermanentFailure("550 no such user", 550)),
+    ):
+        sender.fail(email, error)
+        assert service.request(email, "daily", Topics()).mailed == CONFIRMATION
+        assert sender.to(email) == []
+        assert service.request(email, "daily", Topics()).mailed == CONFIRMATION
+        assert len(sender.to(email)) == 1
+        # Sent: the next request within the interval is throttled again.
+        assert service.request(email, "daily", Topics()).mailed == THROTTLED
+
+
+def test_a_site_without_mail_takes_no_requests(db: Database) -> None:
+    offline = Subscriptions(db, mail_config(), None)
+    assert not offline.available
+    with pytest.raises(MailUnavailable):
+        offline.request("ada@example.org", "daily", Topics())
+    assert count(db) == {}
 
 
 @pytest.mark.parametrize(

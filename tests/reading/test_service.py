@@ -123,7 +123,7 @@ def test_a_slow_fetch_is_not_waited_for(store: Database, local_server: LocalServ
     assert again.status == "pending"
     release.set()
     for _ in range(100):
-        if not slow_reader._pending:
+        if not slow_reader._fetches.pending():
             break
         threading.Event().wait(0.05)
     assert asyncio.run(slow_reader.full_text("2401.00001")).status == "ok"

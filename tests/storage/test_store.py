@@ -8,9 +8,7 @@ from typing import Any
 
 import orjson
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -23,6 +21,7 @@ from paperboard.storage.database import Database
 from paperboard.storage.schema import metadata, papers
 from paperboard.storage.search import Filters, postgres_keyword_ids
 from paperboard.storage.types import JSONList, UTCDateTime
+from tests.conftest import downgrade
 
 NOW = datetime(2025, 6, 1, 8, 30, 15, 250000, tzinfo=UTC)
 PLUS_0530 = timezone(timedelta(hours=5, minutes=30))
@@ -141,12 +140,7 @@ def test_local_comments_are_counted_for_existing_papers(database_url: str) -> No
     (and its downgrade takes the column away again)."""
     db = Database(database_url)
     try:
-        with db.engine.connect() as connection:
-            config = Config()
-            config.set_main_option("script_location", migrate.SCRIPT_LOCATION)
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0008_embedding_claims")
-            connection.commit()
+        downgrade(db, "0008_embedding_claims")
         assert "local_comments" not in {c["name"] for c in inspect(db.engine).get_columns("papers")}
         insert(db, [make_record("2401.00001"), make_record("2401.00002")])
         with db.write() as connection:

@@ -468,9 +468,10 @@ def subscriber_links(site: Site, email: str) -> tuple[str, str, str]:
     manage links."""
     sender = site.app.state.runtime.mail_sender
     assert isinstance(sender, InMemorySender)
+    site.wait_for_mail()
     text, _html = parts(parse(sender.to(email)[-1].data))
     (confirm,) = links(text, "/subscribe/confirm?token=")
-    service = site.app.state.subscription_service.subscriptions
+    service = site.app.state.runtime.subscriptions
     token = confirm.split("token=", 1)[1]
     found = service.links(service.subscriber_for(token, Purpose.CONFIRM))
     return path_of(confirm), path_of(found.unsubscribe_url), path_of(found.manage_url)

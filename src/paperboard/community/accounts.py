@@ -1,4 +1,5 @@
-"""Accounts: sign-up, sign-in, sessions, CSRF tokens, password reset, settings and roles."""
+"""Accounts: sign-up, sign-in, sessions, CSRF tokens, password reset, settings (the address
+included) and roles. Verifying an address is addresses.py's job."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
+from paperboard.community import signed_links
+from paperboard.community.addresses import Addresses
 from paperboard.community.context import Context, digest
 from paperboard.community.errors import InvalidInput, LoginFailed, NotFound
-from paperboard.community.mailer import ResetMailer
+from paperboard.community.mailer import AccountMailer, Letter
 from paperboard.community.passwords import MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 from paperboard.domain.addresses import InvalidAddress, normalize_address
 from paperboard.domain.bidi import BIDI_CONTROLS_REFUSED, has_bidi_controls
@@ -30,6 +33,7 @@ MAX_DISPLAY_NAME_CHARS = 100
 SESSION_TTL = timedelta(days=30)
 # Long enough to find the email, short enough that a leaked link goes stale.
 RESET_TTL = timedelta(hours=1)
+RESET_PURPOSE = "password-reset"
 CSRF_BYTES = 24
 
 
@@ -119,9 +123,15 @@ def check_display_name(name: str | None) -> str | None:
 
 
 class Accounts:
-    def __init__(self, context: Context, mailer: ResetMailer | None = None) -> None:
+    def __init__(
+        self,
+        context: Context,
+        mailer: AccountMailer | None = None,
+        addresses: Addresses | None = None,
+    ) -> None:
         self.context = context
         self.mailer = mailer
+        self.addresses = addresses or Addresses(context, mailer)
 
     @property
     def _db(self) -> Database:
@@ -130,12 +140,15 @@ class Accounts:
     # --- creating accounts -------------------------------------------------------------------
 
     def sign_up(self, username: str, email: str, password: str, *, client: Client) -> User:
-        """A new account with the role "user". Raises ``InvalidInput`` (naming the field)."""
+        """A new account with the role "user", and a link mailed to verify its address.
+        Raises ``InvalidInput`` (naming the field)."""
         username = check_username(username)
         address = check_email(email)
         check_password(password)
         self.context.limiter.hit(("signup_per_ip", client.who))
-        return self._create(username, address, password, "user")
+        user = self._create(username, address, password, "user")
+        self.addresses.send_check(user)
+        return user
 
     def create_user(self, username: str, email: str, password: str, role: str = "user") -> User:
         """For the CLI and admins: any role, no rate limit."""
@@ -234,11 +247,14 @@ class Accounts:
     # --- passwords -----------------------------------------------------------------------------
 
     def change_password(self, user: User, current: str, new: str) -> None:
+        self._check_current_password(user, current)
+        self._set_password(user.id, check_password(new))
+
+    def _check_current_password(self, user: User, current: str) -> None:
         with self._db.read() as connection:
             hashed = store.password_hash(connection, user.id)
         if hashed is None or not self.context.passwords.verify(hashed, current[:1024]):
             raise InvalidInput("The current password is wrong.", field="current_password")
-        self._set_password(user.id, check_password(new))
 
     def _set_password(self, user_id: int, password: str) -> None:
         hashed = self.context.passwords.hash(password)
@@ -249,15 +265,10 @@ class Accounts:
             store.delete_user_sessions(connection, user_id)
             token_store.revoke_all_of(connection, user_id, self.context.clock())
 
-    def _reset_signature(self, user_id: int, expires: int, password_hash: str) -> str:
-        # The current password hash is in the MAC: once the password changes, every earlier
-        # link stops working (single use, with nothing stored per link).
-        message = f"{user_id}/{expires}/{password_hash}".encode()
-        mac = hmac.new(self.context.key_for("password-reset"), message, hashlib.sha256)
-        return base64.urlsafe_b64encode(mac.digest()[:24]).decode().rstrip("=")
-
     def reset_link(self, username_or_email: str) -> str:
-        """A password-reset link for the account (the CLI prints it for an operator)."""
+        """A password-reset link for the account (the CLI prints it for an operator). It is
+        bound to the password hash (one use ends it, as does any password change) and to the
+        address (a new address ends it)."""
         with self._db.read() as connection:
             text = username_or_email.strip()
             user = store.by_email(connection, text.lower()) if "@" in text else None
@@ -266,13 +277,15 @@ class Accounts:
                 raise NotFound(f"No account {text!r}.")
             hashed = store.password_hash(connection, user.id)
         assert hashed is not None
-        expires = int((self.context.clock() + RESET_TTL).timestamp())
-        token = f"{user.id}.{expires}.{self._reset_signature(user.id, expires, hashed)}"
+        token = signed_links.make(
+            self.context, RESET_PURPOSE, user.id, RESET_TTL, hashed, user.email
+        )
         return f"{self.context.base_url}/reset-password?token={token}"
 
     def request_reset(self, email: str, *, client: Client) -> bool:
-        """Mail a reset link if ``email`` has an account and a mailer is configured. The
-        answer (True: a mailer exists) never says whether the address had an account."""
+        """Mail a reset link if ``email`` has an account and a mailer is configured. Neither
+        the answer (True: a mailer exists) nor its time says whether the address had an
+        account: the look-up runs in the background with the mail."""
         self.context.limiter.hit(("reset_per_ip", client.who))
         if self.mailer is None:
             return False
@@ -280,36 +293,64 @@ class Accounts:
             address = normalize_address(email)
         except InvalidAddress:
             return True
-        with self._db.read() as connection:
-            user = store.by_email(connection, address)
-        if user is not None and user.is_active:
-            self.mailer.send_reset(user.email, user.username, self.reset_link(user.username))
+        self.mailer.post_reset(lambda: self._reset_letter(address))
         return True
 
+    def _reset_letter(self, address: str) -> Letter:
+        with self._db.read() as connection:
+            user = store.by_email(connection, address)
+        if user is None or not user.is_active:
+            return None
+        return user.email, user.username, self.reset_link(user.username)
+
     def reset_password(self, token: str, new_password: str) -> User:
+        """A new password; the account's address is verified too: the link was mailed to it."""
         user = self.check_reset_token(token)
         self._set_password(user.id, check_password(new_password))
-        return user
+        return self.addresses.mark_verified(user)
 
     def check_reset_token(self, token: str) -> User:
         invalid = InvalidInput("This reset link is not valid any more: ask for a new one.")
-        parts = token.strip().split(".")
-        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-            raise invalid
-        if len(parts[0]) > 18 or len(parts[1]) > 12:
-            raise invalid
-        user_id, expires = int(parts[0]), int(parts[1])
-        if self.context.clock().timestamp() > expires:
+        claim = signed_links.claim_of(token)
+        if claim is None:
             raise invalid
         with self._db.read() as connection:
-            user = store.by_id(connection, user_id)
-            hashed = store.password_hash(connection, user_id)
+            user = store.by_id(connection, claim.user_id)
+            hashed = store.password_hash(connection, claim.user_id)
         if user is None or hashed is None or not user.is_active:
             raise invalid
-        expected = self._reset_signature(user_id, expires, hashed)
-        if not hmac.compare_digest(expected, parts[2]):
+        if not signed_links.is_valid(self.context, RESET_PURPOSE, claim, hashed, user.email):
             raise invalid
         return user
+
+    # --- the address ---------------------------------------------------------------------------
+
+    def change_email(self, user: User, email: str, current_password: str) -> User:
+        """A new address for the account (the current password proves it is the owner
+        asking): unverified until the link mailed to it is followed."""
+        address = check_email(email)
+        self._check_current_password(user, current_password)
+        if address == user.email:
+            return user
+        self.context.limiter.hit(("address_check_per_account", account(user)))
+        try:
+            with self._db.write() as connection:
+                store.set_email(connection, user.id, address)
+                updated = store.by_id(connection, user.id)
+        except DuplicateUser:
+            raise InvalidInput(
+                "That email address cannot be used for this account.", field="email"
+            ) from None
+        assert updated is not None
+        self.addresses.send_check(updated)
+        return updated
+
+    def request_address_check(self, user: User) -> bool:
+        """Mail the link that verifies the account's address again; False without mail."""
+        if not self.addresses.can_mail:
+            return False
+        self.context.limiter.hit(("address_check_per_account", account(user)))
+        return self.addresses.send_check(user)
 
     # --- settings and roles ----------------------------------------------------------------
 

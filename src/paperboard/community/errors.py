@@ -9,6 +9,8 @@ class CommunityError(Exception):
     """Base class. ``str()`` is a sentence for the person who tried (never a stack trace)."""
 
     status_code = 400
+    # Seconds after which trying again may work (the Retry-After header); None: no advice.
+    retry_after: int | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -54,9 +56,14 @@ class RateLimited(CommunityError):
 
 
 class SourceUnavailable(CommunityError):
-    """arXiv could not be reached (offline, refused, a server error)."""
+    """arXiv could not be reached (offline, refused, a server error), has not answered yet,
+    or too many look-ups are waiting for it."""
 
     status_code = 503
+
+    def __init__(self, message: str, retry_after_s: float = 60) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(retry_after_s))
 
 
 def _duration(seconds: int) -> str:

@@ -38,6 +38,8 @@ class Limits:
     # Never by the name alone: a stranger's guesses would then lock the owner out.
     login_failures_per_ip_account: Rule = Rule(10, 900)
     reset_per_ip: Rule = Rule(5, 3600)
+    # Links that verify an address, asked for again or for a new address.
+    address_check_per_account: Rule = Rule(5, 3600)
     submit_per_account: Rule = Rule(20, 3600)
     submit_per_ip: Rule = Rule(60, 3600)
     vote_per_account: Rule = Rule(120, 60)

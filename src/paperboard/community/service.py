@@ -11,13 +11,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from paperboard.community.accounts import Accounts
+from paperboard.community.addresses import Addresses
 from paperboard.community.comments import Comments, Discussion, load_discussion
 from paperboard.community.context import Context
-from paperboard.community.mailer import ResetMailer
+from paperboard.community.mailer import AccountMailer
 from paperboard.community.passwords import Passwords
 from paperboard.community.profiles import Profile, load_profile
 from paperboard.community.ratelimit import Limits, RateLimiter
-from paperboard.community.submissions import DEFAULT_WINDOW, Submissions
+from paperboard.community.submissions import (
+    DEFAULT_WINDOW,
+    LOOKUP_WAIT_S,
+    MAX_PENDING_LOOKUPS,
+    Submissions,
+)
 from paperboard.community.tokens import ApiTokens
 from paperboard.community.votes import Votes
 from paperboard.config import Settings
@@ -27,7 +33,7 @@ from paperboard.storage.database import Database
 from paperboard.storage.secret_key import signing_key
 from paperboard.storage.users import User
 
-# A person waits for the answer: one retry, not the ingest's patient four with backoff.
+# A person may be waiting for the answer: one retry, not the ingest's patient four with backoff.
 SUBMIT_FETCH_RETRIES = 1
 SUBMIT_FETCH_TIMEOUT_S = 20.0
 
@@ -46,7 +52,9 @@ class Community:
         submit_window: timedelta = DEFAULT_WINDOW,
         fetcher: Callable[[], Fetcher] | None = None,
         keyword_index: KeywordIndex | None = None,
-        mailer: ResetMailer | None = None,
+        mailer: AccountMailer | None = None,
+        lookup_wait_s: float = LOOKUP_WAIT_S,
+        max_pending_lookups: int = MAX_PENDING_LOOKUPS,
     ) -> None:
         self.context = Context(
             db=db,
@@ -57,7 +65,8 @@ class Community:
             base_url=base_url,
         )
         self._fetcher: Fetcher | None = None
-        self.accounts = Accounts(self.context, mailer)
+        self.addresses = Addresses(self.context, mailer)
+        self.accounts = Accounts(self.context, mailer, self.addresses)
         self.tokens = ApiTokens(self.context)
         self.votes = Votes(self.context)
         self.comments = Comments(self.context)
@@ -67,6 +76,8 @@ class Community:
             arxiv_api_url=arxiv_api_url,
             window=submit_window,
             keyword_index=keyword_index,
+            lookup_wait_s=lookup_wait_s,
+            max_pending_lookups=max_pending_lookups,
         )
 
     @classmethod
@@ -90,6 +101,10 @@ class Community:
                 retries=SUBMIT_FETCH_RETRIES, timeout_s=SUBMIT_FETCH_TIMEOUT_S
             )
         return self._fetcher
+
+    def close(self) -> None:
+        """Stop taking arXiv look-ups (running ones finish in the background)."""
+        self.submissions.close()
 
     @property
     def limits(self) -> Limits:

@@ -154,8 +154,9 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "web_threads",
-        "Threads per web process that build responses (pages, API, search) off its event loop. "
-        "More let slow requests (a mail server, a password hash) block fewer others, but the "
+        "Threads per web process that build responses (pages, API, search) off its event loop; "
+        "calls to arXiv and mail servers never run on them. More let slow requests (a password "
+        "hash) block fewer others, but the "
         "builds share Python's interpreter lock with the event loop that answers cached pages: "
         "under a burst of first views of paper pages on PostgreSQL, 4 served 1.3-2.1x more "
         "than 8 and never timed out, where 8 did (docs/benchmarks.md).",

@@ -1,4 +1,5 @@
-"""Composing messages: a digest, a confirmation, an "already subscribed" reminder.
+"""Composing messages: a digest, a confirmation, an "already subscribed" reminder, and the
+mails to account holders (a password reset, an address check).
 
 Turns rendered parts (render.py) into ``OutgoingMessage`` bytes (message.py), with the
 signed links (tokens.py) and the list headers a digest needs (RFC 2369, RFC 8058).
@@ -27,7 +28,7 @@ from paperboard.mail.message import (
     list_unsubscribe,
     message_id,
 )
-from paperboard.mail.render import SITE_NAME, MailRenderer, Recipient
+from paperboard.mail.render import SITE_NAME, MailRenderer, Recipient, Rendered
 from paperboard.mail.tokens import Purpose
 from paperboard.storage.secret_key import signing_key
 
@@ -221,12 +222,24 @@ class Composer:
         self, *, email: str, username: str, link: str, now: datetime
     ) -> OutgoingMessage:
         rendered = self.renderer.password_reset(username=username, link=link)
+        return self._account_message(email, rendered, "reset", now)
+
+    def address_check(
+        self, *, email: str, username: str, link: str, now: datetime
+    ) -> OutgoingMessage:
+        """The link that verifies an account's address."""
+        rendered = self.renderer.address_check(username=username, email=email, link=link)
+        return self._account_message(email, rendered, "verify", now)
+
+    def _account_message(
+        self, email: str, rendered: Rendered, kind: str, now: datetime
+    ) -> OutgoingMessage:
         return self._message(
             to=email,
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
-            local_id=f"reset.{secrets.token_hex(8)}",
+            local_id=f"{kind}.{secrets.token_hex(8)}",
             now=now,
             headers=[AUTO_SUBMITTED],
         )

@@ -272,6 +272,16 @@ class MailRenderer:
     def password_reset(self, *, username: str, link: str) -> Rendered:
         subject = f"Reset your {self.site_name} password"
         context = {"subject": subject, "username": username, "reset_url": link}
+        return self._account_mail("reset", context)
+
+    def address_check(self, *, username: str, email: str, link: str) -> Rendered:
+        subject = f"Verify your address on {self.site_name}"
+        context = {"subject": subject, "username": username, "email": email, "verify_url": link}
+        return self._account_mail("verify_address", context)
+
+    def _account_mail(self, template: str, context: dict[str, str]) -> Rendered:
         return Rendered(
-            subject, self._render("reset.html", context), self._render("reset.txt", context)
+            context["subject"],
+            self._render(f"{template}.html", context),
+            self._render(f"{template}.txt", context),
         )

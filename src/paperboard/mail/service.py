@@ -5,6 +5,10 @@ only ``confirm`` makes it *confirmed*, and only confirmed subscribers are ever e
 digest. The answer to a request never says whether the address was known (no one learns
 who subscribes by trying addresses); a confirmed address gets an "already subscribed" mail
 with its manage link instead of a second subscription.
+
+Those mails go through the ``MailQueue`` (queue.py): a request never waits on the mail server,
+and takes the same time whichever mail it causes. A mail that cannot be sent in the end
+un-throttles its address, so that asking again sends one at once.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from paperboard.domain.topics import Topics
 from paperboard.mail import tokens
 from paperboard.mail.compose import Composer, Links, MailConfig, links_for
 from paperboard.mail.digest import FREQUENCIES
-from paperboard.mail.sender import MailSender, send_one
+from paperboard.mail.message import OutgoingMessage
+from paperboard.mail.queue import MailQueue
 from paperboard.mail.tokens import InvalidToken, Purpose
 from paperboard.storage import subscriptions as store
 from paperboard.storage.database import Database
@@ -35,6 +40,10 @@ THROTTLED = "throttled"
 
 class InvalidFrequency(ValueError):
     pass
+
+
+class MailUnavailable(RuntimeError):
+    """This site sends no mail (PAPERBOARD_SMTP_URL is unset): nobody can subscribe."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +63,27 @@ class Subscriptions:
         self,
         db: Database,
         config: MailConfig,
-        sender: MailSender,
+        mail: MailQueue | None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """``mail`` None: the site sends no mail; links already sent still work."""
         self.db = db
         self.config = config
-        self.sender = sender
+        self.mail = mail
         self.composer = Composer(config)
         self.clock = clock
 
+    @property
+    def available(self) -> bool:
+        return self.mail is not None
+
     def request(self, email: str, frequency: str, topics: Topics) -> RequestResult:
-        """Store the request and mail a confirmation link (or, for a confirmed address, a
+        """Store the request and queue a confirmation link (or, for a confirmed address, a
         reminder with its manage link). Raises ``InvalidAddress``/``InvalidFrequency`` for
-        bad input and ``DeliveryError`` when the mail could not be sent."""
+        bad input and ``MailUnavailable`` when the site sends no mail."""
+        if self.mail is None:
+            raise MailUnavailable("this site sends no mail")
         address = normalize_address(email)
         check_frequency(frequency)
         now = self.clock()
@@ -75,37 +91,35 @@ class Subscriptions:
             subscriber = store.request(
                 connection, address, frequency, topics, now, resend_after=now - RESEND_INTERVAL
             )
-        sent_at = subscriber.confirmation_sent_at
-        if sent_at is not None and now - sent_at < RESEND_INTERVAL:
-            return RequestResult(subscriber, THROTTLED)
-        if subscriber.is_confirmed:
-            kind, message = (
-                REMINDER,
-                self.composer.reminder(
-                    subscriber_id=subscriber.id,
-                    email=address,
-                    frequency=subscriber.frequency,
-                    topics=subscriber.topics,
-                    now=now,
-                ),
-            )
-        else:
-            # What the row holds, which the link is bound to (a request at the same moment
-            # may have stored its own preferences since this one's).
-            kind, message = (
-                CONFIRMATION,
-                self.composer.confirmation(
-                    subscriber_id=subscriber.id,
-                    email=address,
-                    frequency=subscriber.frequency,
-                    topics=subscriber.topics,
-                    now=now,
-                ),
-            )
-        send_one(self.sender, message)
-        with self.db.write() as connection:
+            sent_at = subscriber.confirmation_sent_at
+            if sent_at is not None and now - sent_at < RESEND_INTERVAL:
+                return RequestResult(subscriber, THROTTLED)
+            # Marked in the same transaction: of two requests at once, one mails.
             store.mark_confirmation_sent(connection, subscriber.id, now)
+        kind = REMINDER if subscriber.is_confirmed else CONFIRMATION
+        self.mail.post(
+            lambda: self._message(kind, subscriber, now),
+            on_failure=lambda _error: self._not_sent(subscriber.id, now),
+        )
         return RequestResult(subscriber, kind)
+
+    def _message(self, kind: str, subscriber: Subscriber, now: datetime) -> OutgoingMessage:
+        # The preferences the row held at the request, which a confirmation link is bound to
+        # (a request at the same moment may have stored its own since).
+        compose = self.composer.reminder if kind == REMINDER else self.composer.confirmation
+        return compose(
+            subscriber_id=subscriber.id,
+            email=subscriber.email,
+            frequency=subscriber.frequency,
+            topics=subscriber.topics,
+            now=now,
+        )
+
+    def _not_sent(self, subscriber_id: int, sent_at: datetime) -> None:
+        """The mail of the request at ``sent_at`` failed for good: nothing was sent, so the
+        address is not throttled."""
+        with self.db.write() as connection:
+            store.unmark_confirmation_sent(connection, subscriber_id, sent_at)
 
     def for_email(self, email: str) -> Subscriber | None:
         """The subscription of an address (a signed-in user's own), if there is one."""

@@ -20,12 +20,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from anyio import to_thread
 
+from paperboard.ingest.calls import OutsideCalls
 from paperboard.ingest.http import Fetcher, FetchError
 from paperboard.reading.arxiv_html import ConversionError, html_to_markdown
 from paperboard.reading.fulltext import FullText, FullTextStatus
@@ -84,15 +85,14 @@ class Reader:
         self.base_url = base_url
         self.html_url = html_url.rstrip("/")
         self.wait_s = wait_s
-        self.max_pending = max_pending
         self.retry_after_failure_s = retry_after_failure_s
         self._fetcher_factory = fetcher
         self._fetcher: Fetcher | None = None
         self._clock = clock
-        self._workers = workers
-        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._pending: dict[str, Future[FullText]] = {}
+        self._fetches: OutsideCalls[FullText] = OutsideCalls(
+            "full-text", workers=workers, max_pending=max_pending
+        )
         self._failed_at: float | None = None
 
     # --- the paper --------------------------------------------------------------------------
@@ -153,26 +153,19 @@ class Reader:
         """The fetch of ``arxiv_id`` (joined if running); None and why when none may start."""
         if self._fetcher_factory is None:
             return None, "off"
-        with self._lock:
-            running = self._pending.get(arxiv_id)
-            if running is not None:
-                return running, "pending"
-            recently_failed = (
-                self._failed_at is not None
-                and time.monotonic() - self._failed_at < self.retry_after_failure_s
-            )
-            if recently_failed or len(self._pending) >= self.max_pending:
-                return None, "unavailable"
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="full-text")
-            future = self._pool.submit(self._fetch, arxiv_id, found)
-            self._pending[arxiv_id] = future
-        future.add_done_callback(lambda _done: self._finished(arxiv_id))
-        return future, "pending"
-
-    def _finished(self, arxiv_id: str) -> None:
-        with self._lock:
-            self._pending.pop(arxiv_id, None)
+        running = self._fetches.running(arxiv_id)
+        if running is not None:
+            return running, "pending"
+        recently_failed = (
+            self._failed_at is not None
+            and time.monotonic() - self._failed_at < self.retry_after_failure_s
+        )
+        future = (
+            None
+            if recently_failed
+            else self._fetches.start(arxiv_id, lambda: self._fetch(arxiv_id, found))
+        )
+        return (future, "pending") if future is not None else (None, "unavailable")
 
     def _fetch(self, arxiv_id: str, found: PaperVersion) -> FullText:
         """In a pool thread: fetch, convert, store. Never raises (a failure is a status)."""
@@ -224,10 +217,7 @@ class Reader:
     def close(self) -> None:
         """Stop taking fetches; running ones finish in the background (threads are not
         killed), queued ones are dropped."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        self._fetches.close()
 
 
 def _from_store(text: StoredFullText | None) -> FullText | None:

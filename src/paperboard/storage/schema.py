@@ -193,6 +193,9 @@ users = Table(
     # Lower-cased: "Alice" and "alice" are one account, and look-ups use an index.
     Column("username_key", String(40), nullable=False),
     Column("email", String(254), nullable=False),  # lower-cased
+    # When its owner followed the mailed link for this address; None: not verified (a new
+    # or changed address, and every account made before migration 0011).
+    Column("email_verified_at", UTCDateTime),
     Column("display_name", String(100)),
     Column("password_hash", Text, nullable=False),  # argon2id, PHC string format
     Column("role", String(16), nullable=False),  # user | curator | admin

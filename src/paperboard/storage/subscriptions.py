@@ -141,6 +141,16 @@ def mark_confirmation_sent(connection: Connection, subscriber_id: int, now: date
     )
 
 
+def unmark_confirmation_sent(connection: Connection, subscriber_id: int, sent_at: datetime) -> None:
+    """Its mail of ``sent_at`` could not be sent: not throttled any more (unless a later
+    request marked the row since)."""
+    connection.execute(
+        update(subscribers)
+        .where(subscribers.c.id == subscriber_id, subscribers.c.confirmation_sent_at == sent_at)
+        .values(confirmation_sent_at=None)
+    )
+
+
 def confirm(connection: Connection, subscriber_id: int, now: datetime) -> None:
     """Confirmed from now on (idempotent: the first confirmation time is kept)."""
     connection.execute(

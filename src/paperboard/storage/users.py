@@ -32,6 +32,14 @@ class User:
     votes_public: bool
     created_at: datetime
     disabled_at: datetime | None
+    # None until the owner follows the link mailed to ``email`` (changing it resets this).
+    email_verified_at: datetime | None = None
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether ``email`` is proven to be the account owner's: only then is anything bound
+        to the address (its digest subscription) shown to the account."""
+        return self.email_verified_at is not None
 
     @property
     def name(self) -> str:
@@ -57,6 +65,7 @@ USER_COLUMNS = (
     users.c.votes_public,
     users.c.created_at,
     users.c.disabled_at,
+    users.c.email_verified_at,
 )
 
 
@@ -71,6 +80,7 @@ def row_to_user(row: Any) -> User:
         votes_public=bool(data["votes_public"]),
         created_at=data["created_at"],
         disabled_at=data["disabled_at"],
+        email_verified_at=data["email_verified_at"],
     )
 
 
@@ -128,6 +138,33 @@ def by_username(connection: Connection, username: str) -> User | None:
 def by_email(connection: Connection, email: str) -> User | None:
     row = connection.execute(select(*USER_COLUMNS).where(users.c.email == email)).first()
     return row_to_user(row) if row else None
+
+
+def set_email(connection: Connection, user_id: int, email: str) -> None:
+    """A new address, not verified; raises :class:`DuplicateUser` if another account has it.
+    Setting the address it has already changes nothing (a verified one stays verified)."""
+    taken = select(users.c.id).where(users.c.email == email, users.c.id != user_id)
+    if connection.execute(taken).first():
+        raise DuplicateUser("email")
+    try:
+        with connection.begin_nested():
+            connection.execute(
+                update(users)
+                .where(users.c.id == user_id, users.c.email != email)
+                .values(email=email, email_verified_at=None)
+            )
+    except IntegrityError:
+        raise DuplicateUser("email") from None
+
+
+def mark_email_verified(connection: Connection, user_id: int, email: str, now: datetime) -> None:
+    """``email`` is the owner's, if it is still the account's address (idempotent: the first
+    verification time is kept)."""
+    connection.execute(
+        update(users)
+        .where(users.c.id == user_id, users.c.email == email, users.c.email_verified_at.is_(None))
+        .values(email_verified_at=now)
+    )
 
 
 def credentials(connection: Connection, username: str) -> tuple[User, str] | None:

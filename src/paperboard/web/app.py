@@ -1,7 +1,7 @@
 """The application factory: a FastAPI app over a ``Runtime`` (the composition root).
 
 ``app.state`` holds the runtime and what the web layer builds once per app (templates, the
-response cache, the subscription pages' service, the metrics registry); no globals, and no
+response cache, the metrics registry); no globals, and no
 request builds a service. Every route of the site is in ``ROUTES`` below, in matching order.
 """
 
@@ -30,7 +30,6 @@ from paperboard.web.pages import community as community_pages
 from paperboard.web.pages import papers as papers_pages
 from paperboard.web.pages import search as search_pages
 from paperboard.web.pages import subscriptions as subscriptions_pages
-from paperboard.web.pages.subscriptions import subscription_service
 from paperboard.web.response_cache import ResponseCache, database_version
 from paperboard.web.security import install_security_headers
 from paperboard.web.templating import SITE_NAME, STATIC_DIR, create_templates
@@ -86,7 +85,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.templates = create_templates(settings)
     app.state.response_cache = ResponseCache(database_version(runtime.db))
-    app.state.subscription_service = subscription_service(runtime)
     errors.install(app)
     # Sessions, CSRF, the 413 body limit and the community error pages (web/session.py).
     session.install(app)

@@ -32,11 +32,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from paperboard.community.accounts import Client
-from paperboard.community.errors import (
-    CommunityError,
-    NotSignedIn,
-    RateLimited,
-)
+from paperboard.community.errors import CommunityError, NotSignedIn
 from paperboard.community.service import Community
 from paperboard.storage.users import User
 from paperboard.web.deps import get_community, runtime_of
@@ -265,7 +261,7 @@ async def _community_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotSignedIn) and not request.url.path.startswith("/api/"):
         return RedirectResponse(login_url(_back_path(request)), status_code=303)
     response = error_response(request, PageError(exc.status_code, exc.message))
-    if isinstance(exc, RateLimited):
+    if exc.retry_after is not None:
         response.headers["Retry-After"] = str(exc.retry_after)
     if exc.status_code == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="paperboard"'

@@ -172,6 +172,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             "/subscribe", data={"email": "sub@example.org", "frequency": "daily"}
         )
         assert subscribed.status_code == 200, subscribed.text[:300]
+        site.wait_for_mail()
         text, _html = parts(parse(sender.to("sub@example.org")[-1].data))
         (confirm,) = links(text, "/subscribe/confirm?token=")
         confirmed = visitor.get(path_of(confirm)).text

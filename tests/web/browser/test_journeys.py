@@ -155,8 +155,10 @@ def _status(site: Site, email: str) -> str | None:
     return found.status if found else None
 
 
-def _mails(smtp: SmtpServer, email: str) -> list[tuple[str, str]]:
-    """(subject, plain text) of each message the SMTP server received for ``email``."""
+def _mails(site: Site, smtp: SmtpServer, email: str) -> list[tuple[str, str]]:
+    """(subject, plain text) of each message the SMTP server received for ``email``, once
+    the mail the site queued went out."""
+    site.wait_for_mail()
     received = smtp.recorder.to(email)
     return [(r.message["Subject"], parts(r.message)[0]) for r in received]
 
@@ -182,7 +184,7 @@ def test_subscribe_confirm_manage_and_unsubscribe(
     assert _status(site, "ada@example.org") == "pending"
 
     # The confirmation mail reached the SMTP server; its link, opened in the browser.
-    ((subject, text),) = _mails(smtp, "ada@example.org")
+    ((subject, text),) = _mails(site, smtp, "ada@example.org")
     assert subject == "Confirm your paperboard daily digest"
     (confirm,) = links(text, "/subscribe/confirm?token=")
     page.goto(confirm)  # the link as mailed: PAPERBOARD_BASE_URL is this server
@@ -199,8 +201,18 @@ def test_subscribe_confirm_manage_and_unsubscribe(
     expect(page.get_by_label("cs.CL")).to_be_checked()
     shot(page, "journey-subscribe-manage")
 
-    # Signed in, her digest settings show the subscription.
+    # Signed in, her digest settings show the subscription once she has verified that the
+    # account's address is hers: until then, nothing of it.
     sign_in(page, url, "ada", "/account/digest")
+    expect(page.locator("h1")).to_have_text("Email digest")
+    expect(page.locator(".sub-panel")).to_contain_text("Verify your address first")
+    expect(page.locator(".sub-facts")).to_have_count(0)
+    page.get_by_role("button", name="Email me the link again").click()
+    expect(page.locator(".form-message")).to_contain_text("We mailed a link to ada@example.org")
+    (verify,) = links(_mails(site, smtp, "ada@example.org")[-1][1], "/verify-email?token=")
+    page.goto(verify)
+    expect(page.locator("h1")).to_have_text("Address verified")
+    page.get_by_role("link", name="See your email digest").click()
     expect(page.locator("h1")).to_have_text("Email digest")
     expect(page.locator(".sub-facts")).to_contain_text("ada@example.org")
     expect(page.locator(".sub-facts")).to_contain_text("Subscribed")
@@ -214,7 +226,7 @@ def test_subscribe_confirm_manage_and_unsubscribe(
     )
     assert run.enqueue("daily", day(LATEST)) == 1
     assert run.deliver().sent == 1
-    subject, text = _mails(smtp, "ada@example.org")[-1]
+    subject, text = _mails(site, smtp, "ada@example.org")[-1]
     assert subject.startswith("paperboard daily") and "Speculative Decoding" in text
 
     # Its unsubscribe link asks first; the button unsubscribes.

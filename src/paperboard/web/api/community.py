@@ -24,6 +24,7 @@ from paperboard.web.session import (
     RowId,
     client_of,
 )
+from paperboard.web.submitting import submission
 
 router = APIRouter(tags=["community"])
 
@@ -118,17 +119,25 @@ def _json(value: Any, status_code: int = 200) -> Response:
     responses={
         200: {"description": "Already on a board: the existing entry."},
         400: {"description": "Not an arXiv id, or first published outside the window."},
-        503: {"description": "arXiv could not be reached."},
+        503: {
+            "description": "arXiv could not be reached, has not answered yet, or too many "
+            "look-ups wait for it: see the Retry-After header (seconds)."
+        },
         **_ERRORS,
     },
 )
-def index_paper(
+async def index_paper(
     request: Request, body: IndexRequest, user: ApiUser, community: CommunityDep
 ) -> Response:
     """Hugging Face's submit call: the paper (fetched from arXiv if paperboard does not have
     it yet) is featured on today's board with the token's owner as submitter. 201 with the
-    new entry, or 200 with the existing one if the paper is already on a board."""
-    result = community.submissions.submit(user, body.arxivId, client=client_of(request))
+    new entry, or 200 with the existing one if the paper is already on a board. When arXiv
+    has not answered within 15 s, or too many look-ups wait for it, 503 with Retry-After (a
+    look-up that outlasted the wait goes on: trying again finds the paper)."""
+    client = client_of(request)
+    result = await submission(
+        lambda: community.submissions.submit(user, body.arxivId, client=client)
+    )
     return _json(hf_shapes.daily_item(result.paper), 201 if result.created else 200)
 
 

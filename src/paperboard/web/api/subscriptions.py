@@ -19,9 +19,8 @@ from paperboard.domain.topics import (
     parse_keywords,
     topics_from_terms,
 )
-from paperboard.mail.sender import DeliveryError, PermanentFailure
 from paperboard.web.errors import PageError
-from paperboard.web.pages.subscriptions import MAIL_FAILED, NOT_CONFIGURED, Service
+from paperboard.web.pages.subscriptions import NOT_CONFIGURED, Service
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +62,22 @@ def _api_topics(topics: TopicsIn | list[str] | None) -> Topics:
     responses={
         # FastAPI's answer to a body it cannot decode (not UTF-8): say so in the schema.
         400: {"description": "The body cannot be read (not UTF-8 JSON)."},
-        503: {"description": "Email is not set up here, or the mail server failed."},
+        503: {"description": "Email is not set up here."},
     },
 )
 def api_subscribe(body: SubscriptionIn, service: Service) -> JSONResponse:
-    """Stores the request and emails a confirmation link; nothing else is sent until it is
-    followed. The answer is the same whether or not the address was subscribed already."""
+    """Stores the request and emails a confirmation link (in the background: the answer does
+    not wait on the mail server); nothing else is sent until it is followed. The answer is the
+    same whether or not the address was subscribed already."""
     if not service.available:
         raise PageError(503, NOT_CONFIGURED)
     try:
         topics = _api_topics(body.topics)
-        service.subscriptions.request(body.email, body.frequency, topics)
+        service.request(body.email, body.frequency, topics)
     except InvalidAddress:
         raise PageError(422, "not an email address") from None
     except InvalidTopics as exc:
         raise PageError(422, str(exc)) from None
-    except PermanentFailure:
-        raise PageError(422, "the mail server refused this address") from None
-    except DeliveryError:
-        log.exception("sending a confirmation email failed")
-        raise PageError(503, MAIL_FAILED) from None
     return JSONResponse(
         {
             "status": "pending_confirmation",

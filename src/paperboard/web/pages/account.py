@@ -1,5 +1,6 @@
-"""Account pages: sign-up, sign-in, sign-out, password reset, account settings and API tokens.
-The session and CSRF machinery they use is web/session.py."""
+"""Account pages: sign-up, sign-in, sign-out, password reset, account settings (the address and
+its verification included) and API tokens. The session and CSRF machinery they use is
+web/session.py."""
 
 from __future__ import annotations
 
@@ -169,6 +170,7 @@ def _account_page(
         "tokens": community.tokens.tokens_of(user),
         "expiry_choices": EXPIRY_CHOICES_DAYS,
         "now": community.context.clock(),
+        "can_verify": community.addresses.can_mail,
         "message": message,
         "error": error,
         "new_token": new_token,
@@ -216,6 +218,51 @@ def account_password(
     response = redirect_to("/login?next=/account")
     clear_session_cookie(response, request)
     return response
+
+
+@router.post("/account/email")
+def account_email(
+    request: Request,
+    _: Csrf,
+    user: SignedIn,
+    community: CommunityDep,
+    email: Field = "",
+    current_password: Field = "",
+) -> Response:
+    try:
+        updated = community.accounts.change_email(user, email, current_password)
+    except InvalidInput as exc:
+        return _account_page(request, community, user, error=exc.message, status_code=400)
+    message = "Saved." if updated.email_verified else f"Saved. {_check_sent(community, updated)}"
+    return _account_page(request, community, updated, message=message)
+
+
+@router.post("/account/email/verify")
+def account_email_verify(
+    request: Request, _: Csrf, user: SignedIn, community: CommunityDep
+) -> Response:
+    """Mail the link that verifies the account's address again."""
+    if user.email_verified:
+        return _account_page(request, community, user, message="Your address is verified.")
+    community.accounts.request_address_check(user)
+    return _account_page(request, community, user, message=_check_sent(community, user))
+
+
+def _check_sent(community: Community, user: User) -> str:
+    if not community.addresses.can_mail:
+        return "Verifying an address needs email, which this paperboard does not send."
+    return f"We mailed a link to {user.email}: follow it to verify the address."
+
+
+@router.get("/verify-email", name="verify_email")
+def verify_email(request: Request, community: CommunityDep, token: str = "") -> Response:
+    """The link mailed to an address. A GET, because that is what a link in a mail can do;
+    following it twice changes nothing. No session needed: the link is the proof."""
+    try:
+        user = community.addresses.verify(token[:200])
+    except InvalidInput as exc:
+        raise PageError(400, exc.message, title="Link expired") from None
+    return render(request, "email_verified.html", {"verified_user": user})
 
 
 @router.post("/account/tokens")

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from paperboard.community.errors import InvalidInput, NotFound
@@ -35,6 +36,7 @@ from paperboard.web.session import (
     safe_next,
     viewer_of,
 )
+from paperboard.web.submitting import submission
 from paperboard.web.templating import render
 
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
@@ -89,21 +91,28 @@ def submit_page(request: Request, user: SignedIn, community: CommunityDep) -> Re
 
 
 @router.post("/papers/submit")
-def submit(
+async def submit(
     request: Request,
     _: Csrf,
     user: SignedIn,
     community: CommunityDep,
     arxiv_id: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """Async: a look-up of arXiv is awaited without holding a request thread (submitting.py)."""
     context: dict[str, Any] = {"value": arxiv_id, "window_days": _window(community)}
+    client = client_of(request)
     try:
-        result = community.submissions.submit(user, arxiv_id, client=client_of(request))
+        result = await submission(
+            lambda: community.submissions.submit(user, arxiv_id, client=client)
+        )
     except (InvalidInput, NotFound) as exc:
         context.update(error=exc.message, result=None)
-        return render(request, "submit.html", context, status_code=exc.status_code)
+        return await run_in_threadpool(
+            render, request, "submit.html", context, status_code=exc.status_code
+        )
     context.update(error=None, result=result, value="")
-    return render(request, "submit.html", context, status_code=201 if result.created else 200)
+    status = 201 if result.created else 200
+    return await run_in_threadpool(render, request, "submit.html", context, status_code=status)
 
 
 def _window(community: Community) -> int:
@@ -211,10 +220,11 @@ def comment_hide(
 
 
 @router.post("/papers/{arxiv_id:path}/feature", name="feature_form")
-def feature_form(
+async def feature_form(
     request: Request, arxiv_id: str, _: Csrf, user: SignedIn, community: CommunityDep
 ) -> Response:
-    result = community.submissions.feature(user, arxiv_id)
+    """Async, as ``submit``: featuring a paper paperboard lacks looks it up on arXiv."""
+    result = await submission(lambda: community.submissions.feature(user, arxiv_id))
     return _redirect(f"/papers/{result.paper.paper.arxiv_id}")
 
 

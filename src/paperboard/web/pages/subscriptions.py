@@ -22,13 +22,11 @@ from paperboard.domain.topics import (
     Topics,
     parse_topics,
 )
-from paperboard.mail.sender import DeliveryError, PermanentFailure
 from paperboard.mail.service import THROTTLED, InvalidFrequency, Subscriptions
 from paperboard.mail.tokens import InvalidToken, Purpose
-from paperboard.runtime import Runtime
 from paperboard.storage.subscriptions import Subscriber
 from paperboard.storage.users import User
-from paperboard.web.deps import get_settings
+from paperboard.web.deps import get_runtime, get_settings
 from paperboard.web.errors import PageError
 from paperboard.web.session import Csrf, SignedIn
 from paperboard.web.templating import render
@@ -41,7 +39,9 @@ PAGE = {"include_in_schema": False}
 
 MAX_TOKEN_CHARS = 120
 NOT_CONFIGURED = "Email digests are not set up on this paperboard (PAPERBOARD_SMTP_URL)."
-MAIL_FAILED = "The confirmation email could not be sent right now. Please try again later."
+NOT_VERIFIED = (
+    "Verify your address first: follow the link we mailed to it (or ask for a new one below)."
+)
 STATUS_LABELS = {
     "pending": "Waiting for you to confirm (follow the link in the confirmation email)",
     "confirmed": "Subscribed",
@@ -52,32 +52,12 @@ STATUS_LABELS = {
 Token = Annotated[str, Query(min_length=1, max_length=MAX_TOKEN_CHARS)]
 
 
-@dataclass
-class _Service:
-    subscriptions: Subscriptions
-    available: bool  # a sender is configured
+def get_subscriptions(request: Request) -> Subscriptions:
+    """The runtime's (runtime.py): requests queue their mail; links work without a sender."""
+    return get_runtime(request).subscriptions
 
 
-def subscription_service(runtime: Runtime) -> _Service:
-    """Built once by ``create_app`` (its templates compile once)."""
-    sender = runtime.mail_sender
-    subscriptions = Subscriptions(runtime.db, runtime.mail_config, sender or _Unavailable())
-    return _Service(subscriptions, sender is not None)
-
-
-def get_service(request: Request) -> _Service:
-    service: _Service = request.app.state.subscription_service
-    return service
-
-
-class _Unavailable:
-    """Stands in for a sender when none is configured: pages that only read links work."""
-
-    def session(self):  # type: ignore[no-untyped-def]
-        raise PageError(503, NOT_CONFIGURED)
-
-
-Service = Annotated[_Service, Depends(get_service)]
+Service = Annotated[Subscriptions, Depends(get_subscriptions)]
 
 
 # --- the form ----------------------------------------------------------------------------------
@@ -134,6 +114,10 @@ def subscribe_form(
     return render(request, "subscribe.html", context)
 
 
+# The mail goes out from the runtime's mail queue: neither answer below waits on the mail
+# server, or says whether the address was subscribed already.
+
+
 @router.post("/subscribe", **PAGE)
 def subscribe_submit(
     request: Request,
@@ -156,16 +140,10 @@ def subscribe_submit(
         return render(request, "subscribe.html", context | {"error": None}, status_code=503)
     try:
         topics = form.topics()
-        service.subscriptions.request(email, frequency, topics)
+        service.request(email, frequency, topics)
     except (InvalidAddress, InvalidFrequency, InvalidTopics) as exc:
         message = "That is not an email address." if isinstance(exc, InvalidAddress) else str(exc)
         return render(request, "subscribe.html", context | {"error": message}, status_code=400)
-    except PermanentFailure:
-        error = "The mail server refused this address."
-        return render(request, "subscribe.html", context | {"error": error}, status_code=400)
-    except DeliveryError:
-        log.exception("sending a confirmation email failed")
-        return render(request, "subscribe.html", context | {"error": MAIL_FAILED}, status_code=503)
     return render(request, "subscribe_sent.html", {"email": email.strip(), "frequency": frequency})
 
 
@@ -186,10 +164,10 @@ def _link_error(exc: InvalidToken) -> PageError:
 def confirm(request: Request, service: Service, token: Token) -> Response:
     """Confirm (idempotent). A GET, because that is what a link in an email can do."""
     try:
-        subscriber = service.subscriptions.confirm(token)
+        subscriber = service.confirm(token)
     except InvalidToken as exc:
         raise _link_error(exc) from None
-    links = service.subscriptions.links(subscriber)
+    links = service.links(subscriber)
     return render(
         request,
         "subscribe_confirmed.html",
@@ -201,10 +179,10 @@ def confirm(request: Request, service: Service, token: Token) -> Response:
 def unsubscribe_page(request: Request, service: Service, token: Token) -> Response:
     """Shows a button: a link scanner that follows every link in a mail unsubscribes no one."""
     try:
-        subscriber = service.subscriptions.subscriber_for(token, Purpose.UNSUBSCRIBE)
+        subscriber = service.subscriber_for(token, Purpose.UNSUBSCRIBE)
     except InvalidToken as exc:
         raise _link_error(exc) from None
-    links = service.subscriptions.links(subscriber)
+    links = service.links(subscriber)
     context = {"subscriber": subscriber, "token": token, "done": False}
     return render(request, "subscribe_unsubscribe.html", context | {"manage_url": links.manage_url})
 
@@ -214,10 +192,10 @@ def unsubscribe(request: Request, service: Service, token: Token) -> Response:
     """The button, and RFC 8058 one-click: a POST with ``List-Unsubscribe=One-Click`` from
     the mail provider. No session, no redirect; effective at once."""
     try:
-        subscriber = service.subscriptions.unsubscribe(token)
+        subscriber = service.unsubscribe(token)
     except InvalidToken as exc:
         raise _link_error(exc) from None
-    links = service.subscriptions.links(subscriber)
+    links = service.links(subscriber)
     context = {"subscriber": subscriber, "token": token, "done": True}
     return render(request, "subscribe_unsubscribe.html", context | {"manage_url": links.manage_url})
 
@@ -253,7 +231,7 @@ def manage_page(
     token: Token,
 ) -> Response:
     try:
-        subscriber = service.subscriptions.subscriber_for(token, Purpose.MANAGE)
+        subscriber = service.subscriber_for(token, Purpose.MANAGE)
     except InvalidToken as exc:
         raise _link_error(exc) from None
     return _manage_page(request, settings, subscriber, token)
@@ -272,7 +250,7 @@ def manage_submit(
     keywords: FormText = "",
     interest: FormText = "",
 ) -> Response:
-    subscriptions = service.subscriptions
+    subscriptions = service
     try:
         subscriber = subscriptions.subscriber_for(token, Purpose.MANAGE)
     except InvalidToken as exc:
@@ -297,14 +275,15 @@ def manage_submit(
 
 
 # --- a signed-in user's own subscription ---------------------------------------------------------
-# Account addresses are not verified at sign-up, so the settings page shows the subscription of
-# the account's address but changes it only through the manage link mailed to that address:
-# whoever registers with someone else's address cannot redirect or stop their digest.
+# Sign-up does not check the address typed, so the settings page shows the subscription of the
+# account's address only once the address is verified (a link mailed to it was followed):
+# before that it shows nothing bound to the address, the same whether or not it is subscribed.
+# Even then it changes the subscription only through the manage link mailed to the address.
 
 
 def _account_page(
     request: Request,
-    service: _Service,
+    service: Subscriptions,
     settings: Settings,
     user: User,
     *,
@@ -312,7 +291,8 @@ def _account_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    subscriber = service.subscriptions.for_email(user.email)
+    shown = service.available and user.email_verified
+    subscriber = service.for_email(user.email) if shown else None
     weekly_day = settings.digest_weekly_day.capitalize()
     if subscriber is not None:
         form = _form_from(subscriber, settings.categories, weekly_day)
@@ -320,6 +300,7 @@ def _account_page(
         form = FormValues(email=user.email)
     context = _form_context(settings, form) | {
         "user": user,
+        "verified": user.email_verified,
         "subscriber": subscriber,
         "status_label": STATUS_LABELS.get(subscriber.status, "") if subscriber else None,
         "available": service.available,
@@ -348,21 +329,18 @@ def account_digest_link(
     user: SignedIn,
 ) -> Response:
     """Mail the manage link of the account address's subscription (a confirmation link when
-    it is not confirmed yet)."""
-    subscriber = service.subscriptions.for_email(user.email)
-    if subscriber is None:
-        raise PageError(400, "There is no subscription for your address yet: subscribe below.")
+    it is not confirmed yet); only for a verified address, and without saying anything of
+    the address's subscription before that."""
     if not service.available:
         return _account_page(
             request, service, settings, user, error=NOT_CONFIGURED, status_code=503
         )
-    try:
-        result = service.subscriptions.request(
-            subscriber.email, subscriber.frequency, subscriber.topics
-        )
-    except DeliveryError:
-        log.exception("sending a manage link failed")
-        return _account_page(request, service, settings, user, error=MAIL_FAILED, status_code=503)
+    if not user.email_verified:
+        return _account_page(request, service, settings, user, error=NOT_VERIFIED, status_code=403)
+    subscriber = service.for_email(user.email)
+    if subscriber is None:
+        raise PageError(400, "There is no subscription for your address yet: subscribe below.")
+    result = service.request(subscriber.email, subscriber.frequency, subscriber.topics)
     if result.mailed == THROTTLED:
         notice = f"We mailed {subscriber.email} a few minutes ago: please check your inbox."
     else:
