@@ -216,14 +216,22 @@ def iter_cookies(response: httpx.Response) -> Iterator[str]:
     yield from response.headers.get_list("set-cookie")
 
 
-@contextmanager
-def serve_app(app: FastAPI) -> Iterator[str]:
-    """A real uvicorn server for ``app`` on a free loopback port, in a thread: its URL."""
-    import uvicorn
-
+def bound_socket() -> socket.socket:
+    """A loopback socket on a free port, bound before a server starts, so its URL is known
+    first (to make it the app's PAPERBOARD_BASE_URL, say)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve_app(app: FastAPI, sock: socket.socket | None = None) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on ``sock`` (by default a free loopback port), in a
+    thread: its URL."""
+    import uvicorn
+
+    sock = sock or bound_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)

@@ -5,18 +5,16 @@ This is the compatibility promise of DESIGN.md §3: ``HfApi(endpoint=...)`` work
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
 
+from paperboard.config import load_settings
 from tests.api_site import MARKUP, OLD_STYLE, ApiSite, build_site
 from tests.app_factory import make_app
+from tests.community_site import bound_socket, serve_app
 
 NEWEST_DAY = date(2026, 8, 12)
 
@@ -31,23 +29,19 @@ def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterat
 @pytest.fixture(scope="module")
 def endpoint(site: ApiSite) -> Iterator[str]:
     app = make_app(site.settings, site.db, site.keyword_index)
-    # Bind first, so the port is known and free before the server thread starts.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with serve_app(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def linked_endpoint(site: ApiSite) -> Iterator[str]:
+    """The site served with PAPERBOARD_BASE_URL set to its own address, so that the Link
+    headers it sends (built from the base URL) lead back to it."""
+    sock = bound_socket()
+    own_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = load_settings({}, data_dir=site.settings.data_dir, base_url=own_url)
+    with serve_app(make_app(settings, site.db, site.keyword_index), sock) as url:
+        yield url
 
 
 @pytest.fixture
@@ -144,3 +138,20 @@ def test_read_paper(api) -> None:  # type: ignore[no-untyped-def]
     assert text.startswith("# The Llama 3 Herd of Models\n")
     assert "## Abstract" in text
     assert api.read_paper(OLD_STYLE.arxiv_id).startswith("# Strings on an old-style identifier")
+
+
+def test_paginate_follows_the_daily_papers_link_header(
+    api, linked_endpoint: str, site: ApiSite
+) -> None:  # type: ignore[no-untyped-def]
+    """``huggingface_hub``'s ``paginate`` (what its list calls use) walks a board page by page
+    through the ``Link`` header, and ends on the last page. (``api``: the client's settings.)"""
+    from huggingface_hub.utils import paginate
+
+    del api
+    board = site.daily(NEWEST_DAY)
+    url = f"{linked_endpoint}/api/daily_papers"
+    items = list(paginate(url, params={"date": str(NEWEST_DAY), "limit": 6}, headers={}))
+    assert len(items) == len(board)
+    assert {item["paper"]["id"] for item in items} == {item["paper"]["id"] for item in board}
+    upvotes = [item["paper"]["upvotes"] for item in items]
+    assert upvotes == sorted(upvotes, reverse=True)

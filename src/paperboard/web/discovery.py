@@ -1,9 +1,11 @@
 """How browsers and agents find what paperboard offers: ``/opensearch.xml`` (every page links
-it, so a browser can add paperboard as a search engine) and ``/llms.txt`` (llmstxt.org: the
-API, the MCP endpoint, the Markdown pages and the feeds, for language models and their tools).
+it, so a browser can add paperboard as a search engine), ``/llms.txt`` (llmstxt.org: the
+API, the MCP endpoint, the Markdown pages and the feeds, for language models and their tools)
+and ``/.well-known/openapi.json`` (RFC 8615's place for it: the same document as
+``/openapi.json``).
 
-Both depend only on the settings (absolute URLs from PAPERBOARD_BASE_URL): built once per app,
-answered from memory.
+They depend only on the settings (absolute URLs from PAPERBOARD_BASE_URL) and the routes:
+built once per app, answered from memory.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import xml.etree.ElementTree as ET
 from functools import cache
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from paperboard.web.deps import get_settings
 from paperboard.web.templating import SITE_NAME
@@ -88,7 +90,12 @@ def llms_txt(base_url: str) -> str:
 - [All papers]({base_url}/api/papers): newest first, paged by the `Link` header.
 - [One paper]({base_url}/api/papers/2401.00001): `/api/papers/{{arxiv_id}}`; its
   `/similar` papers and `/comments`.
-- [OpenAPI description]({base_url}/openapi.json): every endpoint and parameter.
+- [Comments]({base_url}/api/papers/2401.00001?field=comments): a paper with its comments
+  in Hugging Face's discussion-comment shape.
+- [Repositories]({base_url}/api/arxiv/2401.00001/repos): `{{models, datasets, spaces}}`
+  (empty here: paperboard hosts no repositories).
+- [OpenAPI description]({base_url}/openapi.json): every endpoint and parameter; also at
+  `/.well-known/openapi.json`.
 
 ## Feeds (Atom)
 
@@ -116,3 +123,9 @@ def llms(request: Request) -> Response:
     return Response(
         body, media_type="text/plain; charset=utf-8", headers={"Cache-Control": CACHE_CONTROL}
     )
+
+
+@router.get("/.well-known/openapi.json")
+def well_known_openapi(request: Request) -> JSONResponse:
+    """The app's OpenAPI document (FastAPI builds it once and keeps it), where tools look."""
+    return JSONResponse(request.app.openapi())
