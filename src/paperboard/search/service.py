@@ -23,7 +23,7 @@ from paperboard.search.highlight import Highlighter
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.query import ParsedQuery, parse_category, parse_query
 from paperboard.search.results import MAX_LIMIT, SearchHit
-from paperboard.search.similar import similar
+from paperboard.search.similar import SimilarPapers, similar, similar_papers
 from paperboard.search.vectors import (
     HnswFileIndex,
     VectorIndex,
@@ -349,6 +349,10 @@ class SearchService:
     # --- similar papers -------------------------------------------------------------------
     def similar(self, paper_id: int, limit: int = 10) -> list[SearchHit]:
         return similar(self.db, paper_id, limit, vector_index=self.vector_index)
+
+    def similar_papers(self, paper_id: int, limit: int = 10) -> SimilarPapers:
+        """:meth:`similar`, saying whether the paper has its embedding yet."""
+        return similar_papers(self.db, paper_id, limit, vector_index=self.vector_index)
 
 
 def open_search_service(
