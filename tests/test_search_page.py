@@ -42,6 +42,29 @@ def test_search_page_lists_matching_papers_as_cards(client: TestClient) -> None:
     assert 'href="/feeds/search.atom?q=speculative' in page.text
 
 
+def test_search_page_says_what_searched(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "speculative decoding draft"}).text
+    assert re.search(r"\d+ found by keywords and meaning\.", page)
+
+
+def test_search_page_says_why_meaning_did_not_search(db: Database, tmp_path: Path) -> None:
+    """Issue 18: "50 found by keywords", later "145 found by keywords and meaning", with no
+    word on why: the first label now says meaning had nothing to search yet."""
+    index = keyword_index_for(db, tmp_path)
+    load_corpus(db, index)
+    vectors = open_vector_index(db, tmp_path, EMBEDDER.name, EMBEDDER.dim)  # none stored yet
+    search = SearchService(db, index, vectors, EMBEDDER)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, index, search=search, cache=False)
+    with TestClient(app) as client:
+        page = client.get("/search", params={"q": "speculative decoding"}).text
+        assert re.search(
+            r"\d+ found by keywords \(meaning joins once papers have their embeddings\)\.", page
+        )
+        backfill(db, EMBEDDER, vector_index=vectors)
+        page = client.get("/search", params={"q": "speculative decoding"}).text
+        assert re.search(r"\d+ found by keywords and meaning\.", page)
+
+
 def test_search_page_without_query_explains_itself(client: TestClient) -> None:
     page = client.get("/search")
     assert page.status_code == 200
