@@ -10,9 +10,10 @@ Values Hugging Face has and paperboard does not are given honestly rather than i
   BLAKE2b digest (12 bytes) of ``"<kind>:<parts>"``, e.g. ``author:2401.01234:0`` for the
   first author. So they are stable across restarts, re-ingests and installations, and never
   collide with one another's kinds. An author's id follows their position in the list.
-- ``thumbnail`` and ``avatarUrl``: ``null``. paperboard has no thumbnail or avatar service and
-  arXiv serves no thumbnails; ``huggingface_hub`` does not read ``thumbnail`` and reads
-  ``avatarUrl`` with a default, so both parse.
+- ``thumbnail``: the one imported with the paper from Hugging Face (their social thumbnail
+  URL), else ``null``: paperboard makes no thumbnails and arXiv serves none.
+- ``avatarUrl``: ``null``: paperboard has no avatar service; ``huggingface_hub`` reads it with
+  a default, so it parses.
 - ``isAuthorParticipating``, ``upvoted``, ``isPro``...: ``false`` (no author claims, no
   per-user state on anonymous API reads).
 - ``submittedBy`` / ``submittedOnDailyBy``: ``null`` for papers featured without a named
@@ -115,7 +116,7 @@ def daily_item(listed: ListedPaper) -> dict[str, Any]:
         "publishedAt": iso(listed.featured_at or record.published_at),
         "title": record.title,
         "summary": record.abstract,
-        "thumbnail": None,
+        "thumbnail": record.thumbnail_url,
         # numComments, as upvotes: the count imported with a Hugging Face board plus the local
         # comments. Clients of this API know it as Hugging Face's count and see no thread to
         # disagree with; the pages show the two apart ("2 comments", "3 on Hugging Face").
@@ -315,7 +316,9 @@ class HfDailyPaper(_Shape):
     publishedAt: str | None = Field(description=f"When the paper was featured. {TIME_FORMAT}.")
     title: str
     summary: str
-    thumbnail: str | None = Field(description="Always null: no thumbnail service.")
+    thumbnail: str | None = Field(
+        description="The image URL imported from Hugging Face with the paper, else null."
+    )
     numComments: int
     submittedBy: HfUser | None
     isAuthorParticipating: bool
