@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # tests/web/test_routes.py checks that no route is shadowed by one before it.
 ROUTES: tuple[APIRouter, ...] = (
     health.router,
-    discovery.router,  # /opensearch.xml, /llms.txt, /.well-known/openapi.json
+    discovery.router,  # /opensearch.xml, /llms.txt, /.well-known/openapi.json, /favicon.ico
     # Pages (HTML; not in /openapi.json).
     account_pages.router,
     community_pages.router,
