@@ -158,6 +158,19 @@ def test_200_concurrent_upvotes_through_a_real_server(site: Site) -> None:
         assert vote_store.count_for(connection, 1) == 100
 
 
+def test_one_vote_draws_no_stray_dot(site: Site) -> None:
+    """Issue 18: with one local vote the chart was a lone dot right of "N comments"; a chart
+    appears once votes came at two moments."""
+    anonymous = site.visitor()
+    site.community.votes.upvote(site.user("ada"), "2401.00001", client=CLIENT)
+    assert "sparkline" not in anonymous.get("/papers/2401.00001").text
+    site.community.votes.upvote(site.user("grace"), "2401.00001", client=CLIENT)
+    assert "sparkline" not in anonymous.get("/papers/2401.00001").text  # the same moment
+    site.clock.advance(minutes=5)
+    site.community.votes.upvote(site.user("alan"), "2401.00001", client=CLIENT)
+    assert "<polyline" in anonymous.get("/papers/2401.00001").text
+
+
 def test_upvote_form_works_without_and_with_javascript(site: Site) -> None:
     visitor = site.signed_in("ada")
     plain = visitor.post_form(
@@ -185,5 +198,8 @@ def test_paper_page_shows_the_upvote_history_once_there_are_votes(site: Site) ->
         site.clock.advance(hours=1)
     page = anonymous.get("/papers/2401.00001").text
     assert '<svg class="sparkline"' in page and "Upvotes over time: 5 to 8" in page
+    # Beside the upvote button it charts, before the comment count.
+    upvotes = page.index('class="votes vote-button votes-inline')
+    assert upvotes < page.index('<svg class="sparkline"') < page.index('href="#comments"')
     # Visitors get a link to sign in instead of a form.
     assert 'href="/login?next=/papers/2401.00001"' in page

@@ -55,6 +55,7 @@ def hf(**changes: Any) -> PaperRecord:
         ai_summary="Attention, again.",
         ai_keywords=["attention", "transformers"],
         github_stars=120,
+        thumbnail_url="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2401.01234.png",
     )
     return replace(record, **changes)
 
@@ -105,7 +106,7 @@ def test_newer_version_wins_field_by_field() -> None:
 # --- sources enrich each other -----------------------------------------------------------------
 
 _FROM_ARXIV = ("categories", "comments", "doi", "license", "submitter")
-_FROM_HF = ("ai_summary", "ai_keywords", "github_stars", "project_page")
+_FROM_HF = ("ai_summary", "ai_keywords", "github_stars", "project_page", "thumbnail_url")
 
 
 @pytest.mark.parametrize(
@@ -316,5 +317,6 @@ def test_every_field_is_handled() -> None:
         "ai_summary",
         "ai_keywords",
         "github_stars",
+        "thumbnail_url",
         "ingested_at",
     }

@@ -44,6 +44,7 @@ def full_record() -> PaperRecord:
         ai_summary="A summary.",
         ai_keywords=["learning", "umlauts"],
         github_stars=42,
+        thumbnail_url="https://example.org/thumbnails/2401.01234.png",
         ingested_at=datetime(2024, 3, 1, tzinfo=UTC),
     )
 
@@ -185,6 +186,7 @@ _CHANGES: dict[str, Any] = {
     "ai_summary": "Another summary.",
     "ai_keywords": ["umlauts", "learning"],
     "github_stars": 43,
+    "thumbnail_url": None,
 }
 
 

@@ -170,6 +170,40 @@ def test_search_result_fields(fixtures_dir: Path) -> None:
     assert doge.code_urls == ["https://github.com/lorenzflow/robust-moa"]
 
 
+def test_thumbnails_are_kept(fixtures_dir: Path) -> None:
+    """Issue 18: the API answered ``thumbnail: null`` for papers imported with one."""
+    for name in ("hf_daily_papers_2024-06-13.json", "hf_papers_search_q-kazakh.json"):
+        entries = orjson.loads(_read(fixtures_dir, name))
+        parse = parse_daily_papers if "daily" in name else parse_search_results
+        papers, _, _ = _split(list(parse(_read(fixtures_dir, name))))
+        assert {p.arxiv_id: p.thumbnail_url for p in papers.values()} == {
+            e["paper"]["id"]: e["thumbnail"] for e in entries
+        }
+    assert papers["2404.04487"].thumbnail_url == (
+        "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2404.04487.png"
+    )
+
+
+@pytest.mark.parametrize(
+    "thumbnail",
+    [
+        None,
+        "",
+        "javascript:alert(1)",
+        "/relative/thumb.png",
+        "data:image/png;base64,AAAA",
+        "https://a.example/with space.png",
+        "https://a.example/" + "x" * 2000,
+        42,
+        ["x"],
+    ],
+)
+def test_a_thumbnail_that_is_no_web_address_is_dropped(thumbnail: Any) -> None:
+    entry = {"paper": {"id": "2401.00001", "title": "T"}, "thumbnail": thumbnail}
+    papers, _, malformed = _split(list(parse_search_results(orjson.dumps([entry]))))
+    assert malformed == [] and papers["2401.00001"].thumbnail_url is None
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 

@@ -247,6 +247,20 @@ def test_hf_after_snapshot_keeps_arxiv_fields(db: Database, fixtures_dir: Path) 
     assert stored.ai_summary == paper.ai_summary
 
 
+def test_a_board_imported_again_brings_its_thumbnails(db: Database, fixtures_dir: Path) -> None:
+    """Papers imported before thumbnails were kept get them from the next import of the board;
+    an arXiv update afterwards keeps them."""
+    items = list(parse_daily_papers(hf_bytes(fixtures_dir)))
+    papers_only = [i for i in items if isinstance(i, PaperRecord)]
+    load(db, [replace(i, thumbnail_url=None) if isinstance(i, PaperRecord) else i for i in items])
+    assert get(db, papers_only[0].arxiv_id).thumbnail_url is None
+    again = load(db, items)
+    assert again.changed == HF_ENTRIES
+    assert get(db, papers_only[0].arxiv_id).thumbnail_url == papers_only[0].thumbnail_url
+    load(db, [replace(papers_only[0], categories=["cs.CL"], version=2, thumbnail_url=None)])
+    assert get(db, papers_only[0].arxiv_id).thumbnail_url == papers_only[0].thumbnail_url
+
+
 def test_featured_for_unknown_paper_is_reported(db: Database) -> None:
     known = record("2401.00001")
     items: list[IngestItem] = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -156,6 +157,13 @@ def test_embed_and_search_commands(tmp_path: Path) -> None:
     assert len(lines) == 3 and lines[0]["id"] == "2402.00010"
     result = runner.invoke(app, ["search", "x", "--sort", "sideways"], env=env)
     assert result.exit_code == 2
+    # The summary names the engines that ran (issue 18: --mode semantic said "keyword + ...").
+    for mode, engines in (("semantic", "by meaning"), ("keyword", "by keywords")):
+        result = runner.invoke(app, ["search", "topic 3", "--mode", mode], env=env)
+        assert result.exit_code == 0, result.output
+        assert re.search(rf"\d+ matches \({engines}, \d+ ms\)", result.stderr), result.stderr
+    hybrid = runner.invoke(app, ["search", "topic 3"], env=env)
+    assert "matches (by keywords and meaning, " in hybrid.stderr
 
 
 def test_embed_with_an_unknown_model_fails_cleanly(tmp_path: Path) -> None:

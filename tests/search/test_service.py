@@ -60,6 +60,49 @@ def test_single_engine_modes(world, mode: str) -> None:  # type: ignore[no-untyp
     assert page.semantic == (mode == "semantic")
 
 
+@pytest.mark.parametrize(
+    ("mode", "query", "engines"),
+    [
+        ("hybrid", "galaxy rotation curves", "keywords and meaning"),
+        ("keyword", "galaxy rotation curves", "keywords"),
+        ("semantic", "galaxy rotation curves", "meaning"),
+        ("hybrid", 'author:"Vera Rubin"', "keywords"),
+        ("semantic", "cat:astro-ph.GA", "filters"),
+    ],
+)
+def test_labels_name_the_engines_that_took_part(world, mode: str, query: str, engines: str) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18: ``--mode semantic`` printed "(keyword + semantic)"; the label says what ran."""
+    service, _ = world
+    page = service.search(SearchRequest(query=query, mode=mode))  # type: ignore[arg-type]
+    assert page.engines == engines
+    asked_for_meaning = mode != "keyword"
+    assert (page.semantic_missing == "no_words") is (asked_for_meaning and ":" in query)
+
+
+def test_labels_say_why_meaning_did_not_take_part(db: Database, tmp_path: Path) -> None:
+    keyword_index = keyword_index_for(db, tmp_path)
+    load_corpus(db, keyword_index)
+    request = SearchRequest(query="galaxy rotation curves")
+    # A server without a model: keyword search, and the label says meaning is off.
+    off = SearchService(db, keyword_index).search(request)
+    assert (off.engines, off.semantic_missing) == ("keywords", "off")
+    assert off.semantic_note and "without an embedding model" in off.semantic_note
+    # A model but no embeddings yet (the first minutes after an import): pending, not "off".
+    vectors = open_vector_index(db, tmp_path, EMBEDDER.name, EMBEDDER.dim)
+    service = SearchService(db, keyword_index, vectors, EMBEDDER)
+    pending = service.search(request)
+    assert (pending.engines, pending.semantic_missing) == ("keywords", "pending")
+    backfill(db, EMBEDDER, vector_index=vectors)
+    both = service.search(request)
+    assert (both.engines, both.semantic_missing, both.semantic_note) == (
+        "keywords and meaning",
+        None,
+        None,
+    )
+    if keyword_index is not None:
+        keyword_index.close()
+
+
 def test_phrase_and_author_and_category_syntax(world) -> None:  # type: ignore[no-untyped-def]
     service, _ = world
     # The phrase is required of keyword hits; semantic hits are ranked after them.

@@ -140,9 +140,10 @@ def test_local_comments_are_counted_for_existing_papers(database_url: str) -> No
     (and its downgrade takes the column away again)."""
     db = Database(database_url)
     try:
+        # Stored at the head (the store writes today's columns), then taken back to 0008.
+        insert(db, [make_record("2401.00001"), make_record("2401.00002")])
         downgrade(db, "0008_embedding_claims")
         assert "local_comments" not in {c["name"] for c in inspect(db.engine).get_columns("papers")}
-        insert(db, [make_record("2401.00001"), make_record("2401.00002")])
         with db.write() as connection:
             connection.execute(
                 text(

@@ -11,18 +11,32 @@ from pathlib import Path
 
 import pytest
 
+from paperboard.config import load_settings
 from tests.api_site import MARKUP, OLD_STYLE, build_site, recorded_daily
-from tests.app_factory import serve_app
+from tests.app_factory import Site, loopback_socket, make_app, serve_app, url_of
 
 NEWEST_DAY = date(2026, 8, 12)
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[str]:
-    with (
-        build_site(tmp_path_factory.mktemp("hf-client"), fixtures_dir) as site,
-        serve_app(site.app) as url,
-    ):
+def site(tmp_path_factory: pytest.TempPathFactory, fixtures_dir: Path) -> Iterator[Site]:
+    with build_site(tmp_path_factory.mktemp("hf-client"), fixtures_dir) as built:
+        yield built
+
+
+@pytest.fixture(scope="module")
+def endpoint(site: Site) -> Iterator[str]:
+    with serve_app(site.app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def linked_endpoint(site: Site) -> Iterator[str]:
+    """The site served with PAPERBOARD_BASE_URL set to its own address, so that the Link
+    headers it sends (built from the base URL) lead back to it."""
+    sock = loopback_socket()
+    settings = load_settings({}, data_dir=site.settings.data_dir, base_url=url_of(sock))
+    with serve_app(make_app(settings, site.db, site.keyword_index), sock) as url:
         yield url
 
 
@@ -120,3 +134,20 @@ def test_read_paper(api) -> None:  # type: ignore[no-untyped-def]
     assert text.startswith("# The Llama 3 Herd of Models\n")
     assert "## Abstract" in text
     assert api.read_paper(OLD_STYLE.arxiv_id).startswith("# Strings on an old-style identifier")
+
+
+def test_paginate_follows_the_daily_papers_link_header(
+    api, linked_endpoint: str, site: Site
+) -> None:  # type: ignore[no-untyped-def]
+    """``huggingface_hub``'s ``paginate`` (what its list calls use) walks a board page by page
+    through the ``Link`` header, and ends on the last page. (``api``: the client's settings.)"""
+    from huggingface_hub.utils import paginate
+
+    del api
+    board = recorded_daily(NEWEST_DAY)
+    url = f"{linked_endpoint}/api/daily_papers"
+    items = list(paginate(url, params={"date": str(NEWEST_DAY), "limit": 6}, headers={}))
+    assert len(items) == len(board)
+    assert {item["paper"]["id"] for item in items} == {item["paper"]["id"] for item in board}
+    upvotes = [item["paper"]["upvotes"] for item in items]
+    assert upvotes == sorted(upvotes, reverse=True)

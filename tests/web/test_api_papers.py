@@ -110,6 +110,7 @@ def test_daily_papers_match_the_recorded_board(client: TestClient, day: date):
             flat(a["name"]) for a in hf_paper["authors"]
         ]
         assert item["numComments"] == hf["numComments"]
+        assert item["thumbnail"] == hf["thumbnail"]  # kept from the import (issue 18)
         assert item["submittedBy"]["name"] == hf["submittedBy"]["name"]
         assert item["submittedBy"]["fullname"] == hf["submittedBy"]["fullname"].strip()
         assert_same_keys(item["submittedBy"], hf["submittedBy"], NOT_PROVIDED_USER, where)
@@ -263,6 +264,7 @@ def test_search_items_have_the_recorded_shape_and_highlights(client: TestClient)
             continue
         assert_same_keys(item, hf, NOT_PROVIDED_ITEM, "search")
         assert_same_keys(item["paper"], hf["paper"], NOT_PROVIDED_PAPER, "search.paper")
+        assert item["thumbnail"] == hf["thumbnail"]
         # The title's markup as Hugging Face's (whose titles keep arXiv's line breaks).
         ours_marked = [(s["type"], flat(s["text"])) for s in item["highlightedTitle"]]
         theirs_marked = [(s["type"], flat(s["text"])) for s in hf["highlightedTitle"]]

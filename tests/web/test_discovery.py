@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +72,28 @@ def test_llms_txt_names_the_api_the_mcp_endpoint_and_the_feeds(client: TestClien
     # Every link is absolute, on this server.
     links = re.findall(r"\]\(([^)]+)\)", text)
     assert links and all(link.startswith(BASE_URL) for link in links)
+
+
+def test_favicon(client: TestClient) -> None:
+    """Issue 18: /favicon.ico was a 404 on every page."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/vnd.microsoft.icon"
+    icon = response.content
+    reserved, kind, count = struct.unpack("<HHH", icon[:6])
+    assert (reserved, kind) == (0, 1) and count >= 2  # an icon file with several sizes
+    for number in range(count):
+        width, height, *_rest, size, offset = struct.unpack(
+            "<BBBBHHII", icon[6 + 16 * number : 22 + 16 * number]
+        )
+        assert width == height and width in (16, 32, 48)
+        assert icon[offset : offset + 8] == b"\x89PNG\r\n\x1a\n" and offset + size <= len(icon)
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_every_page_links_the_icons(client: TestClient) -> None:
+    for path in ("/", "/papers/trending", "/search", "/papers/2401.09999", "/login"):
+        page = client.get(path).text
+        assert re.search(r'<link rel="icon" href="/static/favicon\.svg\?v=\w+"', page), path
+        assert '<link rel="icon" href="/favicon.ico"' in page, path

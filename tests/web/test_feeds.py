@@ -134,11 +134,35 @@ def test_invalid_periods_are_404(client: TestClient, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 404
     assert "Traceback" not in response.text
+    assert_plain_error(response)
+
+
+def assert_plain_error(response: Any) -> None:
+    """A feed's error is short plain text for a feed reader (and whoever opens the URL), not
+    the site's HTML error page (issue 18: /feeds/week/2026-W99.atom answered HTML)."""
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "<html" not in response.text.lower() and len(response.text) < 300
+    assert response.text.startswith(f"{response.status_code} ")
+
+
+def test_feed_errors_say_what_is_wrong_in_plain_text(client: TestClient) -> None:
+    week = client.get("/feeds/week/2026-W99.atom")
+    assert week.status_code == 404
+    assert_plain_error(week)
+    assert "week 99" in week.text.lower() or "2026-W99" in week.text
+    unknown = client.get("/feeds/nothing-here.atom")
+    assert unknown.status_code == 404
+    assert_plain_error(unknown)
+    wrong_method = client.post("/feeds/new.atom")
+    assert wrong_method.status_code == 405
+    assert_plain_error(wrong_method)
 
 
 @pytest.mark.parametrize("query", ["", "?q=", "?q=" + "x" * 251])
 def test_search_feed_needs_a_query(client: TestClient, query: str) -> None:
-    assert client.get(f"/feeds/search.atom{query}").status_code == 400
+    response = client.get(f"/feeds/search.atom{query}")
+    assert response.status_code == 400
+    assert_plain_error(response)
 
 
 def test_week_feed_of_a_day_in_it(client: TestClient) -> None:

@@ -354,8 +354,8 @@ def test_paper_page_board_extras(boards_site: Site) -> None:
     assert '<a class="chip chip-link" href="/papers/date/2024-06-20">Jun 20, 2024</a>' in html
     assert '<span class="votes-count">99</span> upvotes' in html
     assert "7 comments" in html
-    # Not built yet, so absent rather than faked.
-    assert "Similar papers" not in html
+    # Not embedded yet: the page says so rather than leaving the section out.
+    assert "Similar papers" in html and "waiting for its embedding" in html
     assert "sparkline" not in html
 
 

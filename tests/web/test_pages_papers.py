@@ -70,6 +70,21 @@ def test_empty_store_explains_how_to_load_papers(site: Site) -> None:
     assert 'rel="next"' not in html
 
 
+def test_empty_home_page_is_the_daily_section(site: Site) -> None:
+    """Issue 18: the empty home page said "New papers" while the nav highlighted "Daily"."""
+    html = site.client.get("/").text
+    current = re.findall(r'<a href="([^"]*)" aria-current="page">([^<]*)</a>', html)
+    assert current == [("/", "Daily")]
+    heading = re.search(r"<h1>([^<]*)</h1>", html)
+    assert heading and heading.group(1) == "No papers yet"
+    assert '<p class="eyebrow">Daily Papers</p>' in html
+    assert re.search(r"<title>Daily Papers · paperboard</title>", html)
+    assert "New papers" not in html.split("<main", 1)[1]  # (the new-papers feed keeps its name)
+    # /papers/new itself stays "New papers", in the New section.
+    new = site.client.get("/papers/new").text
+    assert "<h1>New papers</h1>" in new and 'href="/papers/new" aria-current="page"' in new
+
+
 def test_newest_first_with_card_contents(site: Site) -> None:
     this_year = datetime.now(UTC).year
     site.add(

@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from paperboard.config import load_settings
+from paperboard.ingest.loader import load
 from paperboard.jobs.embed import backfill
-from paperboard.search.service import SearchRequest, open_search_service
+from paperboard.search.service import SearchRequest, SearchService, open_search_service
 from paperboard.search.vectors import open_vector_index
 from paperboard.storage.database import Database
-from tests.app_factory import build_site
+from paperboard.web.response_cache import ResponseCache
+from tests.app_factory import build_site, make_app
+from tests.community_site import paper
 from tests.search_corpus import EMBEDDER, keyword_index_for, load_corpus
 
 
@@ -35,6 +39,29 @@ def test_search_page_lists_matching_papers_as_cards(client: TestClient) -> None:
     assert "Speculative Decoding with Draft Models" in re.sub(r"</?mark>", "", page.text)
     assert 'class="card"' in page.text
     assert 'href="/feeds/search.atom?q=speculative' in page.text
+
+
+def test_search_page_says_what_searched(client: TestClient) -> None:
+    page = client.get("/search", params={"q": "speculative decoding draft"}).text
+    assert re.search(r"\d+ found by keywords and meaning\.", page)
+
+
+def test_search_page_says_why_meaning_did_not_search(db: Database, tmp_path: Path) -> None:
+    """Issue 18: "50 found by keywords", later "145 found by keywords and meaning", with no
+    word on why: the first label now says meaning had nothing to search yet."""
+    index = keyword_index_for(db, tmp_path)
+    load_corpus(db, index)
+    vectors = open_vector_index(db, tmp_path, EMBEDDER.name, EMBEDDER.dim)  # none stored yet
+    search = SearchService(db, index, vectors, EMBEDDER)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, index, search=search, cache=False)
+    with TestClient(app) as client:
+        page = client.get("/search", params={"q": "speculative decoding"}).text
+        assert re.search(
+            r"\d+ found by keywords \(meaning joins once papers have their embeddings\)\.", page
+        )
+        backfill(db, EMBEDDER, vector_index=vectors)
+        page = client.get("/search", params={"q": "speculative decoding"}).text
+        assert re.search(r"\d+ found by keywords and meaning\.", page)
 
 
 def test_search_page_without_query_explains_itself(client: TestClient) -> None:
@@ -85,6 +112,34 @@ def test_paper_page_shows_similar_papers(client: TestClient) -> None:
     section = page.text.split("Similar papers", 1)[1].split("</section>", 1)[0]
     assert 'href="/papers/2401.00001"' not in section  # never itself
     assert section.count("<li>") >= 1
+
+
+def _similar_section(client: TestClient, arxiv_id: str) -> str:
+    page = client.get(f"/papers/{arxiv_id}")
+    assert page.status_code == 200
+    section = page.text.split('id="similar-title"', 1)[1].split("</section>", 1)[0]
+    return " ".join(section.split())
+
+
+def test_paper_page_says_when_similar_papers_are_pending(client: TestClient, db: Database) -> None:
+    """Issue 18: while a paper waited for its embedding the section was simply missing."""
+    load(db, [paper("2401.00999")])  # stored after the embedding job ran: no vector yet
+    section = _similar_section(client, "2401.00999")
+    assert "waiting for its embedding" in section and "<li>" not in section
+    backfill(db, EMBEDDER)
+    client.app.state.response_cache = ResponseCache(lambda: None, ttl=0)  # type: ignore[attr-defined]
+    section = _similar_section(client, "2401.00999")
+    assert "<li>" in section and "waiting" not in section
+
+
+def test_paper_page_says_when_semantic_search_is_off(db: Database, tmp_path: Path) -> None:
+    index = keyword_index_for(db, tmp_path)
+    load_corpus(db, index)
+    keyword_only = SearchService(db, index)
+    app = make_app(load_settings({}, data_dir=tmp_path), db, index, search=keyword_only)
+    with TestClient(app) as client:
+        section = _similar_section(client, "2401.00001")
+    assert "semantic search is off" in section and "<li>" not in section
 
 
 def test_search_api_returns_the_hybrid_ranking(client: TestClient) -> None:

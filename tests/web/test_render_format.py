@@ -24,7 +24,7 @@ from paperboard.web.render.format import (
     render_tex,
     tex_excerpt,
 )
-from paperboard.web.render.svg import sparkline_svg
+from paperboard.web.render.svg import draws_a_line, sparkline_svg
 from tests.domain.test_tex import tex_sources
 
 TAG = re.compile(r"<(/?)(sup|sub)>|<")
@@ -178,6 +178,22 @@ _DOT = '<circle cx="{0}" cy="{1}" r="2" fill="currentColor"/></svg>'
 )
 def test_sparkline_svg(points: list[tuple[datetime, int]], svg: str) -> None:
     assert sparkline_svg(points) == svg
+
+
+@pytest.mark.parametrize(
+    ("points", "line"),
+    [
+        ([], False),
+        ([(T0, 4)], False),
+        ([(T0, 1), (T0, 3)], False),
+        ([(T0, 1), (T0 + HOUR, 1)], True),
+    ],
+)
+def test_a_sparkline_draws_a_line_when_its_points_span_time(
+    points: list[tuple[datetime, int]], line: bool
+) -> None:
+    assert draws_a_line(points) is line
+    assert ("<polyline" in sparkline_svg(points)) is line
 
 
 def test_sparkline_svg_size_and_fractions() -> None:

@@ -59,8 +59,9 @@ def search(
         else:
             typer.echo(f"{hit.paper.arxiv_id:>16}  {hit.paper.title}")
     if not as_json:
-        engines = "keyword + semantic" if page.semantic else "keyword"
-        typer.echo(f"{page.total} matches ({engines}, {page.elapsed_ms:.0f} ms)", err=True)
+        # What took part, not the mode asked for; and why meaning did not, when asked.
+        how = "; ".join(filter(None, (f"by {page.engines}", page.semantic_note)))
+        typer.echo(f"{page.total} matches ({how}, {page.elapsed_ms:.0f} ms)", err=True)
 
 
 @app.command()

@@ -108,6 +108,9 @@ class PaperRecord:
     ai_summary: str | None = None
     ai_keywords: list[str] = field(default_factory=list)
     github_stars: int | None = None
+    # An image for the paper (Hugging Face's social thumbnail, an http(s) URL), kept to serve
+    # in the API's ``thumbnail``.
+    thumbnail_url: str | None = None
     # When paperboard first stored it (kept by export/import; not part of the content hash).
     ingested_at: datetime | None = None
 
@@ -151,6 +154,9 @@ class PaperRecord:
                 self.ai_summary,
                 self.ai_keywords,
                 self.github_stars,
+                # Only when present: the hashes of records without one (most papers) stay as
+                # they were before the field existed, so no re-ingest rewrites them.
+                *([self.thumbnail_url] if self.thumbnail_url else []),
             ]
         )
         return hashlib.blake2b(payload, digest_size=16).hexdigest()

@@ -6,6 +6,7 @@ schema generations are handled (see DESIGN.md §3 and the recorded fixtures):
   and the top-level ``submittedBy`` is who submitted it;
 - 2025: ``paper.submittedOnDailyAt``/``submittedOnDailyBy``, AI summary and keywords, GitHub
   repository and stars, project page; the top-level ``publishedAt`` is then the paper's date;
+- every generation: the top-level ``thumbnail`` (kept with the paper, for the API);
 - 2026: adds ``organization``, ``ai_summary_model`` and ``githubRepoAddedBy`` (ignored).
 """
 
@@ -129,6 +130,7 @@ def _paper(entry: Any) -> PaperRecord:
         ai_summary=_text(paper.get("ai_summary")),
         ai_keywords=_keywords(paper.get("ai_keywords")),
         github_stars=_count(paper.get("githubStars")),
+        thumbnail_url=_image_url(entry.get("thumbnail")),
     )
 
 
@@ -189,6 +191,20 @@ def _merge_repos(github_repo: str | None, found: list[str]) -> list[str]:
         if repo.lower() not in (r.lower() for r in repos):
             repos.append(repo)
     return repos
+
+
+# Thumbnails are served to API clients, who put them in <img src>: web addresses only, of a
+# sane length (Hugging Face's are ~80 characters).
+_MAX_URL_CHARS = 2000
+
+
+def _image_url(value: Any) -> str | None:
+    """An http(s) URL, else None: anything else in ``thumbnail`` (a ``javascript:`` URL, a
+    relative path) is not an image a client can load, so it is not kept."""
+    url = _text(value)
+    if url is None or len(url) > _MAX_URL_CHARS or any(c.isspace() for c in url):
+        return None
+    return url if url.lower().startswith(("https://", "http://")) else None
 
 
 def _text(value: Any) -> str | None:

@@ -23,7 +23,7 @@ from paperboard.search.highlight import Highlighter
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.query import ParsedQuery, parse_category, parse_query
 from paperboard.search.results import MAX_LIMIT, SearchHit
-from paperboard.search.similar import similar
+from paperboard.search.similar import SimilarPapers, similar, similar_papers
 from paperboard.search.vectors import (
     HnswFileIndex,
     VectorIndex,
@@ -85,6 +85,15 @@ class SearchRequest:
     mode: Mode = "hybrid"
 
 
+# Why search by meaning did not take part in a search that asked for it (SearchPage).
+SemanticMissing = Literal["off", "pending", "no_words"]
+SEMANTIC_MISSING_NOTES: dict[str, str] = {
+    "off": "meaning is not searched: this server runs without an embedding model",
+    "pending": "meaning joins once papers have their embeddings",
+    "no_words": "meaning needs words, and the query has none",
+}
+
+
 @dataclass
 class SearchPage:
     request: SearchRequest
@@ -95,6 +104,25 @@ class SearchPage:
     semantic: bool  # whether semantic search took part
     missing_arxiv_ids: list[str] = field(default_factory=list)  # named in the query, not stored
     elapsed_ms: float = 0.0
+    keyword: bool = False  # whether keyword search took part
+    semantic_missing: SemanticMissing | None = None  # asked for, yet not part: why
+
+    @property
+    def engines(self) -> str:
+        """What found the results, in words for labels: the engines that took part, not the
+        mode asked for (a hybrid search before any embedding exists is a keyword search)."""
+        if self.keyword and self.semantic:
+            return "keywords and meaning"
+        if self.keyword or self.semantic:
+            return "keywords" if self.keyword else "meaning"
+        return "filters"
+
+    @property
+    def semantic_note(self) -> str | None:
+        """Why meaning was not searched although the mode asked for it, or None."""
+        if self.semantic_missing is None:
+            return None
+        return SEMANTIC_MISSING_NOTES[self.semantic_missing]
 
 
 class SearchService:
@@ -328,7 +356,21 @@ class SearchService:
             semantic=bool(semantic),
             missing_arxiv_ids=[a for a in parsed.arxiv_ids if a not in exact],
             elapsed_ms=(time.perf_counter() - started) * 1000,
+            keyword=use_keyword and (parsed.has_text or bool(parsed.authors)),
+            semantic_missing=self._semantic_missing(request, parsed, found_any=bool(semantic)),
         )
+
+    def _semantic_missing(
+        self, request: SearchRequest, parsed: ParsedQuery, *, found_any: bool
+    ) -> SemanticMissing | None:
+        if request.mode == "keyword" or found_any:
+            return None
+        if not self.semantic_available:
+            return "off"
+        if not parsed.has_text:
+            return "no_words"
+        # The vector index answers any query with its nearest papers: none means it is empty.
+        return "pending"
 
     def _sort(self, candidates: list[Candidate], sort: str, *, relevant_pool: bool) -> list[int]:
         """Relevance keeps the fused order; other sorts reorder the SORT_POOL most relevant
@@ -349,6 +391,10 @@ class SearchService:
     # --- similar papers -------------------------------------------------------------------
     def similar(self, paper_id: int, limit: int = 10) -> list[SearchHit]:
         return similar(self.db, paper_id, limit, vector_index=self.vector_index)
+
+    def similar_papers(self, paper_id: int, limit: int = 10) -> SimilarPapers:
+        """:meth:`similar`, saying whether the paper has its embedding yet."""
+        return similar_papers(self.db, paper_id, limit, vector_index=self.vector_index)
 
 
 def open_search_service(

@@ -35,6 +35,7 @@ _RECORD_COLUMNS = (
     "ai_summary",
     "ai_keywords",
     "github_stars",
+    "thumbnail_url",
 )
 
 

@@ -50,6 +50,7 @@ papers = Table(
     Column("ai_summary", Text),
     Column("ai_keywords", JSONList, nullable=False),
     Column("github_stars", Integer),
+    Column("thumbnail_url", Text),  # migration 0011
     Column("content_hash", String(32), nullable=False),
     # Counters kept by the storage layer (refresh_counters) so boards sort without joins:
     # upvotes imported from Hugging Face plus local votes; comments likewise (the API's

@@ -20,6 +20,7 @@ from paperboard.mcp.server import build_server
 from paperboard.runtime import Runtime
 from paperboard.web import discovery, errors, feeds, health, metrics, session
 from paperboard.web.api import community as community_api
+from paperboard.web.api import paper as paper_api
 from paperboard.web.api import papers as papers_api
 from paperboard.web.api import similar as similar_api
 from paperboard.web.api import subscriptions as subscriptions_api
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 # tests/web/test_routes.py checks that no route is shadowed by one before it.
 ROUTES: tuple[APIRouter, ...] = (
     health.router,
-    discovery.router,  # /opensearch.xml, /llms.txt
+    discovery.router,  # /opensearch.xml, /llms.txt, /.well-known/openapi.json, /favicon.ico
     # Pages (HTML; not in /openapi.json).
     account_pages.router,
     community_pages.router,
@@ -53,12 +54,13 @@ ROUTES: tuple[APIRouter, ...] = (
     papers_pages.router,
     # The JSON API (Hugging Face-compatible papers, the community's writes) and feeds.
     papers_api.router,
+    paper_api.router,  # /api/arxiv/{id}/repos
     similar_api.router,
     community_api.router,
     subscriptions_api.router,
     feeds.router,
     # The catch-alls, last.
-    papers_api.catch_all,
+    paper_api.catch_all,
     papers_pages.catch_all,
 )
 

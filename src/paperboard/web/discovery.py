@@ -1,9 +1,12 @@
 """How browsers and agents find what paperboard offers: ``/opensearch.xml`` (every page links
-it, so a browser can add paperboard as a search engine) and ``/llms.txt`` (llmstxt.org: the
-API, the MCP endpoint, the Markdown pages and the feeds, for language models and their tools).
+it, so a browser can add paperboard as a search engine), ``/llms.txt`` (llmstxt.org: the
+API, the MCP endpoint, the Markdown pages and the feeds, for language models and their tools)
+``/.well-known/openapi.json`` (RFC 8615's place for it: the same document as
+``/openapi.json``) and ``/favicon.ico``, which browsers ask every site for (the pages also link
+an SVG icon).
 
-Both depend only on the settings (absolute URLs from PAPERBOARD_BASE_URL): built once per app,
-answered from memory.
+They depend only on the settings (absolute URLs from PAPERBOARD_BASE_URL) and the routes:
+built once per app, answered from memory.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ import xml.etree.ElementTree as ET
 from functools import cache
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from paperboard.web.deps import get_settings
-from paperboard.web.templating import SITE_NAME
+from paperboard.web.templating import SITE_NAME, STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 
 OPENSEARCH_TYPE = "application/opensearchdescription+xml"
+ICON_TYPE = "image/vnd.microsoft.icon"  # IANA's name for .ico
 # A day: browsers and crawlers re-read them rarely, and they change only with the settings.
 CACHE_CONTROL = "public, max-age=86400"
 _OPENSEARCH_NS = "http://a9.com/-/spec/opensearch/1.1/"
@@ -88,7 +92,12 @@ def llms_txt(base_url: str) -> str:
 - [All papers]({base_url}/api/papers): newest first, paged by the `Link` header.
 - [One paper]({base_url}/api/papers/2401.00001): `/api/papers/{{arxiv_id}}`; its
   `/similar` papers and `/comments`.
-- [OpenAPI description]({base_url}/openapi.json): every endpoint and parameter.
+- [Comments]({base_url}/api/papers/2401.00001?field=comments): a paper with its comments
+  in Hugging Face's discussion-comment shape.
+- [Repositories]({base_url}/api/arxiv/2401.00001/repos): `{{models, datasets, spaces}}`
+  (empty here: paperboard hosts no repositories).
+- [OpenAPI description]({base_url}/openapi.json): every endpoint and parameter; also at
+  `/.well-known/openapi.json`.
 
 ## Feeds (Atom)
 
@@ -116,3 +125,20 @@ def llms(request: Request) -> Response:
     return Response(
         body, media_type="text/plain; charset=utf-8", headers={"Cache-Control": CACHE_CONTROL}
     )
+
+
+@router.get("/.well-known/openapi.json")
+def well_known_openapi(request: Request) -> JSONResponse:
+    """The app's OpenAPI document (FastAPI builds it once and keeps it), where tools look."""
+    return JSONResponse(request.app.openapi())
+
+
+@cache
+def _favicon() -> bytes:
+    # The brand mark at 16, 32 and 48 px (static/favicon.svg is the same drawing).
+    return (STATIC_DIR / "favicon.ico").read_bytes()
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    return Response(_favicon(), media_type=ICON_TYPE, headers={"Cache-Control": CACHE_CONTROL})

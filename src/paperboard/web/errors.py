@@ -2,7 +2,9 @@
 
 Handlers raise :class:`PageError` (or FastAPI's ``HTTPException``); the handlers registered by
 :func:`install` turn it into a page. Paths under ``/api/`` get JSON instead, in the
-``{"error": ...}`` shape Hugging Face's API uses, for the API routes that come later.
+``{"error": ...}`` shape Hugging Face's API uses, for the API routes that come later; paths
+under ``/feeds/`` get one line of plain text (``404 Not Found: ...``), which a feed reader can
+show and whoever opens the URL can read, rather than the site's HTML page.
 """
 
 from __future__ import annotations
@@ -61,11 +63,18 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _is_feed(request: Request) -> bool:
+    return request.url.path.startswith("/feeds/")
+
+
 def error_response(request: Request, error: PageError) -> Response:
     default_title, _ = _DEFAULTS.get(error.status_code, (_phrase(error.status_code), ""))
     title = error.title or default_title
     if _is_api(request):
         return JSONResponse({"error": error.message}, status_code=error.status_code)
+    if _is_feed(request):
+        line = f"{error.status_code} {_phrase(error.status_code)}: {error.message}\n"
+        return PlainTextResponse(line, status_code=error.status_code)
     context = {
         "status_code": error.status_code,
         "title": title,

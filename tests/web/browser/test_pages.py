@@ -141,3 +141,40 @@ def test_trending_and_month(server: Served, screen: Screen) -> None:
     expect(page.locator(".calendar a[href='/papers/date/2024-06-13']")).to_be_visible()
     screen.fits_the_width()
     screen.shot("month")
+
+
+# Each card's box and its footer's, in CSS pixels.
+_CARD_BOXES = """() => [...document.querySelectorAll('.card')].map(card => {
+  const box = card.getBoundingClientRect();
+  const foot = card.querySelector('.card-foot').getBoundingClientRect();
+  return {top: Math.round(box.top), footTop: foot.top, footHeight: foot.height};
+})"""
+
+
+@pytest.mark.parametrize("path", ["/", "/papers/week/2024-W24", "/papers/month/2025-07"])
+def test_card_footers_line_up_across_a_row(server: Served, screen: Screen, path: str) -> None:
+    """Issue 18: a card whose footer wrapped (categories, a long submitter name, a code link)
+    had it a line above its neighbours'. Every footer is one line of one height."""
+    page = screen.page
+    page.goto(server.url + path)
+    cards = page.evaluate(_CARD_BOXES)
+    heights = {round(card["footHeight"], 1) for card in cards}
+    assert len(cards) > 3 and len(heights) == 1, (path, heights)
+    rows: dict[int, set[float]] = {}
+    for card in cards:
+        rows.setdefault(card["top"], set()).add(round(card["footTop"], 1))
+    assert all(len(tops) == 1 for tops in rows.values()), (path, rows)
+    if screen.name == "desktop":
+        assert any(len([c for c in cards if c["top"] == top]) > 1 for top in rows)
+
+
+@pytest.mark.parametrize("path", ["/", "/papers/trending", "/papers/2406.06523", "/no-such-page"])
+def test_a_page_loads_everything_it_asks_for(server: Served, screen: Screen, path: str) -> None:
+    """Styles, scripts and icons all answer: the favicon was a 404 on every page (issue 18)."""
+    page = screen.page
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.goto(server.url + path)
+    page.wait_for_load_state("networkidle")
+    icon_status = page.evaluate("() => fetch('/favicon.ico').then(r => r.status)")
+    assert [f for f in failed if not f.endswith("/no-such-page")] == [] and icon_status == 200

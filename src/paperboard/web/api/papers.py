@@ -49,9 +49,6 @@ from paperboard.web.response_cache import CachedRoute, get_response_cache
 from paperboard.web.session import MAX_ROW_ID
 
 router = APIRouter(tags=["papers"], route_class=CachedRoute)
-# ``/api/papers/{arxiv_id:path}``: old-style ids (hep-th/9901001) need the path converter, so
-# it matches every path under /api/papers/. web/app.py registers it after every other route.
-catch_all = APIRouter(tags=["papers"], route_class=CachedRoute)
 
 JSON = "application/json"
 MARKDOWN = "text/markdown; charset=utf-8"
@@ -103,9 +100,11 @@ def _period(day: str | None, week: str | None, month: str | None) -> Period | No
         raise PageError(400, f"Invalid {name}: {exc}.") from None
 
 
-def _daily_body(
+def _daily_page(
     db: Database, period: Period | None, submitter: str | None, sort: str, p: int, limit: int
-) -> bytes:
+) -> tuple[bytes, Period | None, bool]:
+    """The page's JSON, the period it shows (the home day when none was given) and whether
+    another page follows."""
     if sort == "trending":
         entries = [ranked.entry for ranked in boards.trending(db).entries]
         if submitter is not None:
@@ -114,18 +113,39 @@ def _daily_body(
         if period is None:
             day = boards.home_day(db)
             if day is None:
-                return _dumps([])
+                return _dumps([]), None, False
             period = Period("day", day, day)
         entries = boards.board(db, period, submitter=submitter).entries
     page = entries[p * limit : (p + 1) * limit]
-    return _dumps([hf_shapes.daily_item(listing.from_board_entry(entry)) for entry in page])
+    body = _dumps([hf_shapes.daily_item(listing.from_board_entry(entry)) for entry in page])
+    return body, period, len(entries) > (p + 1) * limit
+
+
+_PERIOD_PARAMETER = {"day": "date", "week": "week", "month": "month"}
+
+
+def _daily_next_url(
+    base_url: str, period: Period | None, submitter: str | None, sort: str, p: int, limit: int
+) -> str:
+    """The next page of the same list. Without a period, the home day it showed is named, so
+    the pages stay one board when a new day starts between two requests."""
+    params: dict[str, str | int] = {}
+    if period is not None and sort != "trending":
+        params[_PERIOD_PARAMETER[period.kind]] = period.key
+    if submitter is not None:
+        params["submitter"] = submitter
+    params |= {"sort": sort, "p": p + 1, "limit": limit}
+    return f"{base_url}/api/daily_papers?{urlencode(params)}"
 
 
 @router.get(
     "/api/daily_papers",
     response_model=list[hf_shapes.HfDailyPaper],
     summary="Papers featured on a day, week or month",
-    responses={400: ERROR_400},
+    responses={
+        200: {"headers": {"Link": {"description": '`<url>; rel="next"` if more.'}}},
+        400: ERROR_400,
+    },
 )
 async def daily_papers(
     request: Request,
@@ -166,7 +186,9 @@ async def daily_papers(
 ) -> Response:
     """The papers featured in a period, in Hugging Face's `/api/daily_papers` item shape:
     `{paper: {...}, publishedAt, title, summary, thumbnail, numComments, submittedBy,
-    isAuthorParticipating}`. An empty list for a period without featured papers."""
+    isAuthorParticipating}`. An empty list for a period without featured papers. When more
+    papers follow, the `Link` header holds the next page's absolute URL (`<...>; rel="next"`);
+    `p` and `limit` page the same way."""
     period = _period(day, week, month)
     if sort == "trending" and period is not None:
         raise PageError(
@@ -175,10 +197,15 @@ async def daily_papers(
     submitter = submitter or None
     db = get_db(request)
     key = ("daily", period, submitter, sort, p, limit)
-    body = await get_response_cache(request).get(
-        key, lambda: _daily_body(db, period, submitter, sort, p, limit)
+    body, shown, has_next = await get_response_cache(request).get(
+        key, lambda: _daily_page(db, period, submitter, sort, p, limit)
     )
-    return _json(body)
+    if not has_next or p == MAX_PAGE_NUMBER:
+        return _json(body)
+    # Absolute, from PAPERBOARD_BASE_URL, as /api/papers's: never from the Host header.
+    base_url = get_settings(request).base_url
+    next_url = _daily_next_url(base_url, shown, submitter, sort, p, limit)
+    return _json(body, {"Link": f'<{next_url}>; rel="next"'})
 
 
 # --- /api/papers/search -----------------------------------------------------------------------
@@ -346,42 +373,6 @@ async def list_papers(
         next_url = f"{get_settings(request).base_url}/api/papers?{query}"
         headers = {"Link": f'<{next_url}>; rel="next"'}
     return _json(body, headers)
-
-
-# --- /api/papers/{id} --------------------------------------------------------------------------
-
-
-def _canonical(arxiv_id: str) -> str:
-    try:
-        return parse_arxiv_id(arxiv_id).id
-    except InvalidArxivId:
-        raise PageError(404, f"Not an arXiv id: {arxiv_id[:80]!r}.") from None
-
-
-def _paper_body(db: Database, arxiv_id: str) -> bytes:
-    with db.read() as connection:
-        listed = listing.by_arxiv_id(connection, arxiv_id)
-    if listed is None:
-        raise PageError(404, f"Paper {arxiv_id} not found.")
-    return _dumps(hf_shapes.paper_info(listed))
-
-
-@catch_all.get(
-    "/api/papers/{arxiv_id:path}",
-    response_model=hf_shapes.HfPaperInfo,
-    summary="One paper",
-    responses={404: {"description": "Unknown paper, or not an arXiv id."}},
-)
-async def paper_info(request: Request, arxiv_id: str) -> Response:
-    """The paper's fields at the top level (Hugging Face's paper info shape). The id may be
-    new-style (`2401.01234`), old-style (`hep-th/9901001`) or versioned (`2401.01234v2`: the
-    paper is served under its canonical id)."""
-    canonical = _canonical(arxiv_id)
-    db = get_db(request)
-    body = await get_response_cache(request).get(
-        ("paper", canonical), lambda: _paper_body(db, canonical)
-    )
-    return _json(body)
 
 
 # --- /papers/{id}.md -----------------------------------------------------------------------------

@@ -7,11 +7,12 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from paperboard.domain.arxiv_id import InvalidArxivId, parse_arxiv_id
 from paperboard.storage import listing
+from paperboard.web.api import hf_shapes
 from paperboard.web.deps import get_db, get_search_service
 
 router = APIRouter()
@@ -21,7 +22,7 @@ class SimilarPaper(BaseModel):
     id: str
     title: str
     summary: str
-    publishedAt: str | None
+    publishedAt: str | None = Field(description=hf_shapes.TIME_FORMAT)
     similarity: float
 
 
@@ -56,7 +57,7 @@ def similar_papers(
             "id": hit.paper.arxiv_id,
             "title": hit.paper.title,
             "summary": hit.paper.abstract,
-            "publishedAt": hit.paper.published_at.isoformat() if hit.paper.published_at else None,
+            "publishedAt": hf_shapes.iso(hit.paper.published_at),
             "similarity": round(hit.score, 4),
         }
         for hit in hits

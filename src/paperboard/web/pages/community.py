@@ -24,7 +24,7 @@ from paperboard.storage.comments import CommentRow
 from paperboard.storage.users import User
 from paperboard.web.errors import PageError
 from paperboard.web.render.boards import PaperPage
-from paperboard.web.render.svg import sparkline_svg
+from paperboard.web.render.svg import draws_a_line, sparkline_svg
 from paperboard.web.session import (
     MAX_ROW_ID,
     CommunityDep,
@@ -68,10 +68,12 @@ def paper_context(request: Request, view: PaperPage) -> dict[str, Any]:
         view.paper.arxiv_id, viewer, view.paper_id, upvotes=view.upvotes
     )
     history = discussion.vote_history if discussion else []
+    # A line needs a start: the first vote's moment at the imported count.
+    points = _chart_points(history) if history else []
     return {
         "discussion": discussion,
-        # A line needs a start: the first vote's moment at the imported count.
-        "vote_chart": sparkline_svg(_chart_points(history)) if history else "",
+        # Until votes came at two moments there is no line, and a lone dot is no chart.
+        "vote_chart": sparkline_svg(points) if draws_a_line(points) else "",
         "comment_limit": MAX_COMMENT_CHARS,
     }
 

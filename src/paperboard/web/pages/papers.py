@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -27,6 +28,7 @@ from paperboard.config import Settings
 from paperboard.domain import ranking
 from paperboard.domain.arxiv_id import InvalidArxivId, abs_url, parse_arxiv_id
 from paperboard.domain.periods import InvalidPeriod, Period, parse_day, parse_month, parse_week
+from paperboard.search.results import SearchHit
 from paperboard.storage.database import Database
 from paperboard.web.deps import get_db, get_search_service, get_settings
 from paperboard.web.errors import PageError
@@ -255,9 +257,21 @@ def paper(request: Request, arxiv_id: str, db: DbDep) -> Response:
 SIMILAR_SHOWN = 5
 
 
-def _similar(request: Request, paper_id: int) -> list[Any]:
-    """Nearest papers by meaning; empty (and the section absent) until vectors exist."""
+@dataclass(frozen=True, slots=True)
+class SimilarView:
+    hits: list[SearchHit]
+    # Why there are none, when there are none: "off" (no semantic search on this server),
+    # "pending" (the paper has no embedding yet) or "none" (no neighbour found).
+    missing: Literal["off", "pending", "none"] | None = None
+
+
+def _similar(request: Request, paper_id: int) -> SimilarView:
+    """Nearest papers by meaning; without them, the reason (the page says it, rather than
+    leaving the section out while the paper waits for its embedding)."""
     service = get_search_service(request)
     if not service.semantic_available:
-        return []
-    return service.similar(paper_id, SIMILAR_SHOWN)
+        return SimilarView([], "off")
+    found = service.similar_papers(paper_id, SIMILAR_SHOWN)
+    if found.hits:
+        return SimilarView(found.hits)
+    return SimilarView([], "none" if found.embedded else "pending")

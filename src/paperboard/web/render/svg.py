@@ -20,6 +20,12 @@ def _fmt(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+def draws_a_line(points: list[tuple[datetime, int]]) -> bool:
+    """Whether ``points`` span time, so that a sparkline of them is a line. Points at one
+    moment draw only a dot, which next to the counts reads as a stray mark, not a chart."""
+    return len({moment for moment, _ in points}) > 1
+
+
 def sparkline_svg(
     points: list[tuple[datetime, int]], *, width: int = WIDTH, height: int = HEIGHT
 ) -> str:
