@@ -136,6 +136,9 @@ class Runtime:
         return thread
 
     def close(self) -> None:
+        """Close what the runtime opened. Background jobs that use it must have stopped."""
+        if self._backfill is not None:
+            self._backfill.vector_index.close()  # saves what the last batches added
         self.reader.close()
         if self.keyword_index is not None:
             self.keyword_index.close()
