@@ -26,6 +26,7 @@ from paperboard.config import load_settings
 from paperboard.domain.periods import Period
 from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
+from paperboard.mail.sender import InMemorySender
 from paperboard.storage.database import Database
 from paperboard.web.render.boards import period_label, period_title
 from tests.app_factory import make_app
@@ -101,7 +102,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         load(db, parse_daily_papers(path.read_bytes()))
     home_day = boards.home_day(db)
     assert home_day is not None
-    app = make_app(load_settings({}, data_dir=data_dir), db)
+    # A sender, so that the digest box at the foot of the page is the subscribe form.
+    app = make_app(load_settings({}, data_dir=data_dir), db, mail_sender=InMemorySender())
     port = _free_port()
     uvicorn_server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

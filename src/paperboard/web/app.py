@@ -87,6 +87,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.templates = create_templates(settings)
     app.state.response_cache = ResponseCache(database_version(runtime.db))
     app.state.subscription_service = subscription_service(runtime)
+    # Every page's digest box is a form only when mail can be sent (templates/base.html).
+    app.state.templates.env.globals["digests_available"] = runtime.mail_sender is not None
     errors.install(app)
     # Sessions, CSRF, the 413 body limit and the community error pages (web/session.py).
     session.install(app)
