@@ -27,6 +27,7 @@ from paperboard.web.deps import runtime_of
 from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.pages import account as account_pages
 from paperboard.web.pages import community as community_pages
+from paperboard.web.pages import demo as demo_pages
 from paperboard.web.pages import papers as papers_pages
 from paperboard.web.pages import search as search_pages
 from paperboard.web.pages import subscriptions as subscriptions_pages
@@ -49,6 +50,7 @@ ROUTES: tuple[APIRouter, ...] = (
     # Pages (HTML; not in /openapi.json).
     account_pages.router,
     community_pages.router,
+    demo_pages.router,
     search_pages.router,
     subscriptions_pages.router,
     papers_pages.router,
