@@ -146,6 +146,9 @@ class Runtime:
         return thread
 
     def close(self) -> None:
+        """Close what the runtime opened. Background jobs that use it must have stopped."""
+        if self._backfill is not None:
+            self._backfill.vector_index.close()  # saves what the last batches added
         self.reader.close()
         self.community.close()
         if self.mail_queue is not None:

@@ -2,25 +2,36 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 
 import httpx
 
-from tests.command_line import COMMAND, LIVE_URLS, free_port
+from tests.command_line import COMMAND, LIVE_URLS, SAMPLE, free_port, pb
+from tests.search.test_embedder import needs_model
 
 START_TIMEOUT_S = 20.0
+# Papers waiting to be embedded: more than a batch, so that Ctrl-C comes while embedding.
+BACKLOG = 600
+# Ctrl-C waits for the slice of a batch in the model (a few abstracts), not for the rest.
+STOP_TIMEOUT_S = 10.0
 
 
 @contextmanager
-def serving(data_dir: Path, *args: str, **settings: str) -> Iterator[str]:
-    """Run `paperboard serve` until /healthz answers 200; yield its base URL; stop it."""
+def serve_process(
+    data_dir: Path, *args: str, **settings: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str, Path]]:
+    """Run `paperboard serve` until /healthz answers 200; yield the process, its base URL and
+    its log; stop it if it still runs."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("PAPERBOARD_")}
     env["PAPERBOARD_DATA_DIR"] = str(data_dir)
@@ -48,7 +59,7 @@ def serving(data_dir: Path, *args: str, **settings: str) -> Iterator[str]:
                 pass
             assert time.monotonic() < deadline, f"no /healthz within 20 s:\n{log.read_text()}"
             time.sleep(0.1)
-        yield base
+        yield process, base, log
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
@@ -57,6 +68,13 @@ def serving(data_dir: Path, *args: str, **settings: str) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+
+
+@contextmanager
+def serving(data_dir: Path, *args: str, **settings: str) -> Iterator[str]:
+    """Run `paperboard serve` until /healthz answers 200; yield its base URL; stop it."""
+    with serve_process(data_dir, *args, **settings) as (_process, base, _log):
+        yield base
 
 
 def test_serve_starts_on_an_empty_data_dir(tmp_path: Path) -> None:
@@ -128,3 +146,37 @@ def test_serve_closes_connections_whose_request_head_never_ends(tmp_path: Path) 
             kept_alive.sendall(b"GET /healthz HTTP/1.1\r\n")
             assert _closed_within(kept_alive, 5)
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+
+
+def _claims(database: Path) -> int:
+    """Papers an embedding process is embedding right now (their claims are held)."""
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM embedding_claims").fetchone()[0]
+
+
+@needs_model
+def test_ctrl_c_while_embedding_stops_cleanly(tmp_path: Path) -> None:
+    """Issue 18, defect 5: Ctrl-C while the real model embedded the backlog aborted serve
+    ("terminate called without an active exception", exit 134): onnxruntime's threads were
+    still running when the interpreter exited. The hashing embedder has no such threads, so
+    only the real model shows it."""
+    data = tmp_path / "data"
+    papers = tmp_path / "papers.jsonl"
+    with gzip.open(SAMPLE, "rt") as sample:
+        papers.write_text("".join(islice(sample, BACKLOG)))
+    assert pb(data, "ingest", str(papers)).returncode == 0
+    database = data / "paperboard.db"
+    with serve_process(data, "--no-sync", sync_on_start="false") as (process, _base, log):
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _claims(database) == 0:  # a batch is in the model now
+            assert time.monotonic() < deadline, f"no embedding within 20 s:\n{log.read_text()}"
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
+        started = time.monotonic()
+        code = process.wait(timeout=30)
+        stopped_in = time.monotonic() - started
+    output = log.read_text()
+    assert code == 0, output
+    assert "terminate called" not in output and "Aborted" not in output, output
+    assert stopped_in < STOP_TIMEOUT_S, output  # between two small slices, not after a batch
+    assert _claims(database) == 0  # the batch in flight was handed back

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 from paperboard.cli import app
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.loader import load
+from paperboard.jobs import embed as embed_module
 from paperboard.jobs.embed import Backlog, backfill, backlog
 from paperboard.jobs.schedule import Scheduler
 from paperboard.jobs.worker import embed_job
@@ -475,3 +477,34 @@ def test_the_embed_job_looks_again_while_others_hold_claims(db: Database) -> Non
     now[0] += timedelta(seconds=60)
     assert scheduler.run_due() == ["embed"]
     assert stored_count(db) == 8
+
+
+class StopsTheProcess(HashingEmbedder):
+    """Ctrl-C arrives while the first slice of a batch is in the model."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        super().__init__()
+        self.stop = stop
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        self.stop.set()
+        return super().embed(texts)
+
+
+def test_a_stop_ends_the_batch_between_two_slices(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18, defect 5: a stopping serve waited for a whole batch (ten seconds and more on
+    one core); it now stops after the slice in the model and hands the batch back."""
+    load_corpus(db)
+    monkeypatch.setattr(embed_module, "EMBED_SLICE", 2)
+    stop = threading.Event()
+    embedder = StopsTheProcess(stop)
+    report = backfill(db, embedder, batch_size=8, stop=stop)
+    assert report.stopped and report.embedded == 0
+    assert embedder.calls == 1
+    with db.read() as connection:
+        assert claims.count_live(connection, datetime.now(UTC)) == 0
+        assert embedding_store.count_pending(connection, embedder.name) == len(records())

@@ -476,7 +476,7 @@ def test_run_worker_schedules_the_syncs(
         hf_api_url=local_server.url("/hf"),
     )
     runtime = open_runtime(load_settings(env))
-    stop = run_worker(runtime, embed=False)
+    background = run_worker(runtime, embed=False)
     try:
         wait_for(
             lambda: all(runs(runtime.db, name) for name in (SYNC_HF, SYNC_ARXIV)),
@@ -484,7 +484,7 @@ def test_run_worker_schedules_the_syncs(
             what="both syncs",
         )
     finally:
-        stop.set()
+        background.shut_down()
     arxiv = job_row(runtime.db, SYNC_ARXIV)
     assert arxiv.last_ok is False and arxiv.last_error
     assert arxiv.next_due == arxiv.last_finished + timedelta(seconds=SYNC_RETRY_S)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 from paperboard.domain import ranking
 from paperboard.domain.paper import FeaturedRecord, PaperRecord
 from paperboard.ingest.hf_daily import parse_daily_papers
+from paperboard.mail.sender import InMemorySender, MailSender
 from paperboard.storage import listing
 from paperboard.storage.database import Database
 from paperboard.web.pages.papers import BOARD_PER_PAGE
@@ -25,14 +27,21 @@ from paperboard.web.response_cache import ResponseCache
 from tests.app_factory import Site, build_site
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    db = Database(f"sqlite:///{tmp_path}/t.db")
+@contextmanager
+def open_site(data_dir: Path, mail_sender: MailSender | None) -> Iterator[Site]:
+    db = Database(f"sqlite:///{data_dir}/t.db")
     # Every request renders afresh: tests load data between requests faster than the cache's
     # one-second version check. test_pages_are_cached_until_the_data_changes covers the cache.
-    with build_site(db, tmp_path) as built:
+    with build_site(db, data_dir, mail_sender=mail_sender) as built:
         yield built
     db.dispose()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    """A site that can send mail, so that every page offers the digest."""
+    with open_site(tmp_path, InMemorySender()) as site:
+        yield site
 
 
 def paper(arxiv_id: str, published: datetime | None = None, **fields: object) -> PaperRecord:
@@ -417,6 +426,16 @@ def test_every_page_has_search_and_the_digest_call_to_action(boards_site: Site, 
 def test_error_pages_have_them_too(site: Site) -> None:
     html = site.get("/papers/date/2024-99-99", status=404)
     assert "Get trending papers in your email inbox" in html
+
+
+@pytest.mark.parametrize("path", ["/", "/papers/trending", "/papers/date/2024-99-99"])
+def test_without_email_the_digest_box_is_a_note_without_a_form(tmp_path: Path, path: str) -> None:
+    """Issue 18, defect 6: without PAPERBOARD_SMTP_URL the form on every page looked active
+    and posting it answered 503."""
+    with open_site(tmp_path, None) as site:
+        html = site.client.get(path).text
+    assert "Email digests are not set up on this paperboard yet" in html
+    assert "cta-form" not in html and 'action="/subscribe"' not in html
 
 
 def test_script_in_titles_and_authors_is_escaped_everywhere(site: Site) -> None:

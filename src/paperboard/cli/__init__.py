@@ -9,6 +9,7 @@ One module per command group:
   users.py    user create|reset-link|role|disable, token create|list|revoke
   digest.py   digest preview|send
   mcp.py      mcp (the MCP server over stdio)
+  demo.py     demo (the demo data set, for a paperboard with no data)
   support.py  what they share (errors, settings, the runtime, progress)
   services.py the modules they call, imported on first use (why: see there)
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import typer
 
-from paperboard.cli import check, digest, ingest, mcp, ops, search, serve, users
+from paperboard.cli import check, demo, digest, ingest, mcp, ops, search, serve, users
 
 app = typer.Typer(
     help="paperboard: a self-hostable home for research papers.\n\n"
@@ -28,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for group in (serve, ingest, search, ops, check, users, digest, mcp):
+for group in (serve, ingest, demo, search, ops, check, users, digest, mcp):
     app.add_typer(group.app)
 
 

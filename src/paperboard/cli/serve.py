@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import signal
-import threading
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -32,28 +31,37 @@ def serve(
     """
     runtime = cli_runtime()
     settings = runtime.settings
+    background = services.jobs_worker.BackgroundJobs()
     if sync if sync is not None else settings.sync_on_start:
         services.jobs_sync.start_background_sync(runtime)
     elif runtime.keyword_index is not None:
         services.keyword.sync(runtime.db, runtime.keyword_index)
         # Papers other processes (a worker, other machines on PostgreSQL) load meanwhile.
-        services.jobs_worker.start_index_upkeep(runtime, threading.Event())
-    services.jobs_worker.start_embedding(runtime)
+        services.jobs_worker.start_index_upkeep(runtime, background)
+    services.jobs_worker.start_embedding(runtime, background)
     bind_host, bind_port = host or settings.host, port or settings.port
+    # uvicorn handles SIGINT and SIGTERM while it serves and raises the signal again once it
+    # has shut down: SIGINT then ends in uvicorn.run, but SIGTERM's default would kill the
+    # process before the jobs below stop. Both end in the same clean stop.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: background.stop.set())
     typer.echo(f"paperboard is serving on http://{bind_host}:{bind_port}/")
-    services.uvicorn.run(
-        "paperboard.asgi:create_app_from_env",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-        # h11 with a deadline for each request's head (a partial over a class: it travels to
-        # worker processes by name).
-        http=functools.partial(
-            services.http_protocol.HeadTimeoutProtocol, head_timeout=settings.header_timeout
-        ),
-    )
+    try:
+        services.uvicorn.run(
+            "paperboard.asgi:create_app_from_env",
+            factory=True,
+            host=bind_host,
+            port=bind_port,
+            workers=workers or settings.workers,
+            log_level=settings.log_level,
+            # h11 with a deadline for each request's head (a partial over a class: it travels
+            # to worker processes by name).
+            http=functools.partial(
+                services.http_protocol.HeadTimeoutProtocol, head_timeout=settings.header_timeout
+            ),
+        )
+    finally:
+        background.shut_down()
+        runtime.close()
 
 
 @app.command()
@@ -67,17 +75,18 @@ def worker() -> None:
     Example: PAPERBOARD_SMTP_URL=smtp://mail.example.org:587 paperboard worker
     """
     runtime = cli_runtime()
-    stop = services.jobs_worker.run_worker(runtime)
+    background = services.jobs_worker.run_worker(runtime)
     # systemd and container runtimes stop with SIGTERM: treat it as Ctrl-C, so that jobs see
     # the stop and hand their leases back instead of holding them until they expire.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: background.stop.set())
     typer.echo("paperboard worker running (Ctrl-C to stop)")
     try:
-        while not stop.wait(1.0):
+        while not background.stop.wait(1.0):
             pass
     except KeyboardInterrupt:
-        stop.set()
+        pass
     finally:
+        background.shut_down()
         runtime.close()
 
 

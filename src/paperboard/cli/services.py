@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from paperboard import runtime
     from paperboard.community import service as community_service
+    from paperboard.ingest import demo as ingest_demo
     from paperboard.ingest import export as ingest_export
     from paperboard.ingest import featuring
     from paperboard.ingest import http as ingest_http
@@ -68,6 +69,7 @@ else:
     ingest_http = LazyModule("paperboard.ingest.http")
     ingest_snapshot = LazyModule("paperboard.ingest.snapshot")
     ingest_export = LazyModule("paperboard.ingest.export")
+    ingest_demo = LazyModule("paperboard.ingest.demo")
     featuring = LazyModule("paperboard.ingest.featuring")
     # Search.
     keyword = LazyModule("paperboard.search.keyword")

@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from paperboard.jobs.holders import is_dead_here, new_holder
 from paperboard.search.embedder import Embedder, EmbedderError, paper_text
 from paperboard.search.vectors import VectorIndex
@@ -36,6 +38,10 @@ log = logging.getLogger(__name__)
 # Papers per transaction: large enough for length bucketing to pad little, small enough that
 # a kill loses a few seconds of work (~256 abstracts take ~10 s on two cores).
 DEFAULT_BATCH = 256
+# A claimed batch goes through the model in slices of this many texts (at least one model
+# batch), and a stopping process (Ctrl-C on serve) stops between two: a slice takes a second
+# or two on one core, a whole batch ten or more.
+EMBED_SLICE = 32
 # The HNSW file is saved this often during a long run (saving a million vectors takes seconds).
 INDEX_SAVE_INTERVAL_S = 120.0
 # A claimed batch is renewed while it is embedded, so the lease need not cover a whole batch:
@@ -45,6 +51,10 @@ CLAIM_LEASE_S = 60.0
 RENEWALS_PER_LEASE = 3
 
 Progress = Callable[[int, int], None]  # (embedded so far, total pending at start)
+
+
+class BackfillStopped(Exception):
+    """The process is stopping: the batch in the model was given back unfinished."""
 
 
 @dataclass
@@ -131,7 +141,11 @@ def backfill(
                 continue
             break
         claimed_this_walk += len(batch)
-        stored = _embed_and_store(db, embedder, holder, batch, lease_s)
+        try:
+            stored = _embed_and_store(db, embedder, holder, batch, lease_s, stop)
+        except BackfillStopped:
+            report.stopped = True
+            break
         report.embedded += stored
         report.taken_over += len(batch) - stored
         if progress is not None and stored:
@@ -149,14 +163,21 @@ def backfill(
 
 
 def _embed_and_store(
-    db: Database, embedder: Embedder, holder: str, batch: Sequence[PendingPaper], lease_s: float
+    db: Database,
+    embedder: Embedder,
+    holder: str,
+    batch: Sequence[PendingPaper],
+    lease_s: float,
+    stop: threading.Event | None,
 ) -> int:
     """Embed a claimed batch and store it with its claims released; how many were stored.
-    On any failure the claims are given back at once, so no one waits for their lease."""
+    On any failure, or a stop (BackfillStopped), the claims are given back at once, so no one
+    waits for their lease."""
     ids = [paper.id for paper in batch]
     try:
         with _claims_renewed(db, holder, ids, lease_s):
-            vectors = embedder.embed([paper_text(p.title, p.abstract) for p in batch])
+            texts = [paper_text(p.title, p.abstract) for p in batch]
+            vectors = _embed_in_slices(embedder, texts, stop)
     except BaseException:
         # Best effort: if the database is gone too, the claims lapse with their lease.
         with contextlib.suppress(Exception), db.write() as connection:
@@ -173,6 +194,27 @@ def _embed_and_store(
         # created_at order, which is how the vector index file catches up.
         embedding_store.store(connection, embedder.name, rows, _now())
     return len(rows)
+
+
+def _embed_in_slices(
+    embedder: Embedder, texts: list[str], stop: threading.Event | None
+) -> np.ndarray:
+    """``embedder.embed(texts)``, a slice at a time, raising BackfillStopped between two
+    slices once ``stop`` is set. Several slices are cut in length order, so that each pads
+    little, as one call's length bucketing would."""
+    # On a GPU one model batch is hundreds of texts and takes a fraction of a second: a slice
+    # never cuts one.
+    size = max(EMBED_SLICE, getattr(embedder, "batch_size", 0))
+    order = list(range(len(texts)))
+    if len(texts) > size:
+        order.sort(key=lambda i: len(texts[i]))
+    vectors = np.zeros((len(texts), embedder.dim), np.float32)
+    for start in range(0, len(order), size):
+        if stop is not None and stop.is_set():
+            raise BackfillStopped
+        chosen = order[start : start + size]
+        vectors[chosen] = embedder.embed([texts[i] for i in chosen])
+    return vectors
 
 
 @contextmanager

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.table import Table
@@ -60,6 +62,30 @@ log = logging.getLogger(__name__)
 INDEX_SYNC_INTERVAL_S = 60.0
 # Which recent source (jobs.sync.recent_sources) each sync job fetches.
 SYNC_SOURCES = {SYNC_HF: "hf-daily", SYNC_ARXIV: "arxiv"}
+# How long a stopping process waits for its embedder (it stops after the slice in the model)
+# and its keyword index upkeep (after the round under way).
+SHUTDOWN_WAIT_S = 60.0
+
+
+@dataclass
+class BackgroundJobs:
+    """The threads of a process's background work and the event that stops them."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    # Threads to wait for when stopping. Exiting while the embedder ran aborted the process:
+    # onnxruntime's native threads outlived the interpreter ("terminate called without an
+    # active exception"); the index upkeep writes the files the runtime then closes. The
+    # syncs (HTTP with retries, idempotent upserts) are not waited for.
+    must_finish: list[threading.Thread] = field(default_factory=list)
+
+    def shut_down(self, timeout_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Stop the jobs and wait for those that must finish."""
+        self.stop.set()
+        deadline = time.monotonic() + timeout_s
+        for thread in self.must_finish:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("%s did not stop within %.0f s", thread.name, timeout_s)
 
 
 # --- the jobs ---------------------------------------------------------------------------------
@@ -144,11 +170,12 @@ def digest_job(
 # --- wiring -------------------------------------------------------------------------------------
 
 
-def start_index_upkeep(runtime: Runtime, stop: threading.Event) -> threading.Thread | None:
+def start_index_upkeep(runtime: Runtime, background: BackgroundJobs) -> None:
     """Keep this machine's keyword index (SQLite only) in step with the database."""
     index = runtime.keyword_index
     if index is None:
-        return None
+        return
+    stop = background.stop
 
     def loop() -> None:
         while True:
@@ -161,20 +188,22 @@ def start_index_upkeep(runtime: Runtime, stop: threading.Event) -> threading.Thr
 
     thread = threading.Thread(target=loop, name="paperboard-index-sync", daemon=True)
     thread.start()
-    return thread
+    background.must_finish.append(thread)
 
 
-def start_embedding(runtime: Runtime) -> None:
-    """Run the ``embed`` job in the background (serve); a missing model only turns semantic
-    search off, with one warning."""
+def start_embedding(runtime: Runtime, background: BackgroundJobs) -> None:
+    """Run the ``embed`` job in the background (serve, worker) until ``background`` shuts
+    down; a missing model only turns semantic search off, with one warning."""
     backfill_services = runtime.embedding_backfill
     if backfill_services is not None:
-        Scheduler(runtime.db, [embed_job_of(runtime.db, backfill_services)]).start()
+        job = embed_job_of(runtime.db, backfill_services)
+        scheduler = Scheduler(runtime.db, [job], stop=background.stop)
+        background.must_finish.extend(scheduler.start())
 
 
-def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
-    """Start the scheduled jobs in daemon threads; set the returned event to stop them."""
-    stop = threading.Event()
+def run_worker(runtime: Runtime, *, embed: bool = True) -> BackgroundJobs:
+    """Start the scheduled jobs in daemon threads; ``shut_down()`` the result to stop them."""
+    background = BackgroundJobs()
     jobs = [sync_job(runtime, SYNC_HF), sync_job(runtime, SYNC_ARXIV)]
     if embed and (backfill_services := runtime.embedding_backfill) is not None:
         jobs.append(embed_job_of(runtime.db, backfill_services))
@@ -191,11 +220,14 @@ def run_worker(runtime: Runtime, *, embed: bool = True) -> threading.Event:
                 matcher=runtime.topic_matcher,
             )
         )
-    start_index_upkeep(runtime, stop)
-    scheduler = Scheduler(runtime.db, jobs, stop=stop)
-    scheduler.start()
+    start_index_upkeep(runtime, background)
+    scheduler = Scheduler(runtime.db, jobs, stop=background.stop)
+    threads = scheduler.start()  # one per job, in order
+    background.must_finish.extend(
+        thread for job, thread in zip(jobs, threads, strict=True) if job.name == EMBED
+    )
     log.info("worker %s runs: %s", scheduler.holder, ", ".join(job.name for job in jobs))
-    return stop
+    return background
 
 
 # --- status -------------------------------------------------------------------------------------

@@ -262,18 +262,30 @@ class SearchService:
 
         def run() -> None:
             try:
-                index = self.vector_index
-                # Web processes only read: the embedding job's process saves the file.
-                if isinstance(index, HnswFileIndex):
-                    index.sync(save=False)
-                elif index is not None:
-                    index.sync()
+                self._sync_vector_index()
             except Exception:  # the next request retries
                 log.exception("vector index sync failed")
             finally:
                 self._syncing.release()
 
         threading.Thread(target=run, name="paperboard-vector-sync", daemon=True).start()
+
+    def catch_up_vectors(self) -> None:
+        """Take in the vectors stored so far now, not within ``VECTOR_SYNC_INTERVAL_S`` (after
+        a bulk load with vectors, such as the demo's)."""
+        if self.vector_index is None:
+            return
+        with self._syncing:
+            self._last_sync = time.monotonic()
+            self._sync_vector_index()
+
+    def _sync_vector_index(self) -> None:
+        index = self.vector_index
+        # Web processes only read: the embedding job's process saves the file.
+        if isinstance(index, HnswFileIndex):
+            index.sync(save=False)
+        elif index is not None:
+            index.sync()
 
     # --- search ---------------------------------------------------------------------------
     def search(self, request: SearchRequest) -> SearchPage:

@@ -28,6 +28,7 @@ from paperboard.web.deps import runtime_of
 from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.pages import account as account_pages
 from paperboard.web.pages import community as community_pages
+from paperboard.web.pages import demo as demo_pages
 from paperboard.web.pages import papers as papers_pages
 from paperboard.web.pages import search as search_pages
 from paperboard.web.pages import subscriptions as subscriptions_pages
@@ -49,6 +50,7 @@ ROUTES: tuple[APIRouter, ...] = (
     # Pages (HTML; not in /openapi.json).
     account_pages.router,
     community_pages.router,
+    demo_pages.router,
     search_pages.router,
     subscriptions_pages.router,
     papers_pages.router,
@@ -87,6 +89,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.templates = create_templates(settings)
     app.state.response_cache = ResponseCache(database_version(runtime.db))
+    # Every page's digest box is a form only when mail can be sent (templates/base.html).
+    app.state.templates.env.globals["digests_available"] = runtime.mail_sender is not None
     errors.install(app)
     # Sessions, CSRF, the 413 body limit and the community error pages (web/session.py).
     session.install(app)

@@ -221,6 +221,10 @@ class CachedRoute(APIRoute):
     # (and the calendar) may keep them longer.
     cache_ttl: float | None = None
 
+    def keeps(self, request: Request) -> bool:
+        """Whether the response just built for ``request`` may be kept for others."""
+        return True
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
@@ -242,6 +246,8 @@ class CachedRoute(APIRoute):
                 response = await handler(request)
                 built.append(response)
                 if response.status_code != 200 or not isinstance(response.body, bytes):
+                    return None
+                if not self.keeps(request):
                     return None
                 headers = {
                     name: value

@@ -69,6 +69,8 @@ class Viewer:
     csrf_cookie: str | None = None
     new_csrf_cookie: str | None = None  # set on the response when a form needed one
     clear_session: bool = False  # the cookie named an ended session: drop it
+    # A form of this page carries this visitor's token: the page is for them only.
+    issued_token: bool = False
     path: str = "/"  # this request's path and query, for forms that come back here
     _voted: set[int] | None = field(default=None, repr=False)
 
@@ -87,6 +89,7 @@ class Viewer:
         anchor = self.anchor
         if anchor is None:
             anchor = self.csrf_cookie = self.new_csrf_cookie = secrets.token_urlsafe(24)
+        self.issued_token = True
         return self.community.accounts.csrf_token(anchor)
 
     def has_upvoted(self, paper_id: int) -> bool:
@@ -114,6 +117,12 @@ def viewer_of(request: Request) -> Viewer:
 def is_personal(request: Request) -> bool:
     """True when the page shows things of a signed-in person (never cache it)."""
     return viewer_of(request).signed_in
+
+
+def has_form_token(request: Request) -> bool:
+    """True when the page built for this request has a form with the visitor's CSRF token:
+    kept for others, its forms would fail for them ("Form expired")."""
+    return viewer_of(request).issued_token
 
 
 def client_of(request: Request) -> Client:

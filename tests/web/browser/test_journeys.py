@@ -2,7 +2,9 @@
 uvicorn server: a visitor browses the boards, searches from the header and follows a paper to
 another day; a subscriber subscribes, confirms from the mail a real SMTP server (aiosmtpd)
 received, gets a digest and unsubscribes from its link; a curator features a paper on today's
-board and hides a comment. Screenshots of the main pages go to test-artifacts/screenshots/.
+board and hides a comment; without e-mail set up every digest control is off; a paper submitted
+while arXiv is unreachable can be submitted again from the same form. Screenshots of the main
+pages go to test-artifacts/screenshots/.
 
 Sign-up, submitting, upvoting and commenting are in tests/web/browser/test_community.py; the home,
 paper, trending and month pages at two screen sizes in tests/web/browser/test_pages.py.
@@ -12,8 +14,9 @@ Skipped without ``playwright`` or ``/usr/bin/chromium`` (see tests/chromium.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import json
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,8 +24,10 @@ import pytest
 
 from paperboard.domain.periods import period_containing
 from paperboard.domain.smtp_url import SmtpConfig
+from paperboard.ingest.http import FetchResponse, HttpFetcher
 from paperboard.mail.compose import MailConfig
 from paperboard.mail.delivery import DigestRun
+from paperboard.mail.sender import InMemorySender
 from paperboard.mail.smtp import SmtpSender
 from paperboard.storage import subscriptions
 from paperboard.web.render.boards import period_label, period_title
@@ -34,17 +39,22 @@ from tests.browser_site import (
     UNFEATURED,
     day,
     serve_browser_site,
+    sign_in,
 )
 from tests.chromium import playwright_api, shot
-from tests.community_site import PASSWORD, Site
+from tests.command_line import free_port
+from tests.community_site import Site
 from tests.digest_helpers import links, parts
 from tests.mailserver import SmtpServer, serve_smtp
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Locator, Page
 
 sync_api = playwright_api()
 expect = sync_api.expect
+# A recorded arXiv API answer for one paper; its dates are moved into the submit window.
+RECORDED_ID = "1605.08386"
+RECORDED_DAY = "2016-05-26"
 
 
 @pytest.fixture
@@ -75,14 +85,6 @@ def page(browser: Browser) -> Iterator[Page]:
     yield page
     context.close()
     assert errors == []  # no script error on any page of the journey
-
-
-def sign_in(page: Page, url: str, username: str, next_path: str = "/") -> None:
-    page.goto(f"{url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("link", name=username, exact=True)).to_be_visible()
 
 
 # --- a visitor ---------------------------------------------------------------------------------
@@ -278,3 +280,105 @@ def test_curator_features_a_paper_and_hides_a_comment(served: tuple[Site, str], 
     comment.get_by_role("button", name="Show again").click()
     expect(comment.locator(".chip-warning")).to_have_count(0)
     assert "off-topic" in site.visitor().get("/papers/2401.00002").text
+
+
+# --- the digest controls, with e-mail and without ------------------------------------------------
+
+
+def _looks_disabled(button: Locator) -> bool:
+    """Whether a button is drawn as one that cannot be pressed (faded, a no-entry cursor)."""
+    opacity, cursor = button.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.opacity, s.cursor]; }"
+    )
+    return float(opacity) < 1.0 and cursor == "not-allowed"
+
+
+def test_without_email_every_digest_control_is_off(tmp_path: Path, page: Page) -> None:
+    with serve_browser_site(tmp_path) as (_site, url):
+        page.goto(url + "/")
+        cta = page.locator(".cta")
+        cta.scroll_into_view_if_needed()
+        expect(cta).to_contain_text("not set up")
+        # Nothing in it to fill in or press: posting it answered 503.
+        expect(cta.locator("input, select, button")).to_have_count(0)
+        shot(page, "digest-off-home")
+
+        page.goto(url + "/subscribe")
+        expect(page.get_by_role("alert")).to_contain_text("not set up")
+        button = page.get_by_role("button", name="Subscribe")
+        expect(button).to_be_disabled()
+        assert _looks_disabled(button)
+        expect(page.get_by_label("Email address")).to_be_disabled()
+        # The page is the subscription: the box of every other page is not repeated under it.
+        expect(page.locator(".cta")).to_have_count(0)
+        shot(page, "digest-off-subscribe")
+
+
+def test_with_email_the_digest_controls_work(tmp_path: Path, page: Page) -> None:
+    with serve_browser_site(tmp_path, mail_sender=InMemorySender()) as (_site, url):
+        page.goto(url + "/papers/new")
+        cta = page.locator(".cta")
+        expect(cta.get_by_label("Your email for the digest")).to_be_enabled()
+        button = cta.get_by_role("button", name="Subscribe")
+        assert not _looks_disabled(button)
+        page.goto(url + "/subscribe")
+        expect(page.locator(".cta")).to_have_count(0)
+        expect(page.get_by_role("alert")).to_have_count(0)
+        assert not _looks_disabled(page.get_by_role("button", name="Subscribe"))
+
+
+# --- submitting while arXiv is unreachable ------------------------------------------------------
+
+
+class FlakyArxiv:
+    """arXiv as the submit form meets it: unreachable (a refused connection, through the real
+    fetcher) until ``up``, then answering with the recorded paper."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.up = False
+        self.refused = HttpFetcher(min_interval_s=0, retries=0, timeout_s=5)
+        self.closed_url = f"http://127.0.0.1:{free_port()}/api/query"  # nothing listens
+
+    def get(self, url: str, params: Mapping[str, str] | None = None) -> FetchResponse:
+        if not self.up:
+            return self.refused.get(self.closed_url, params)
+        return FetchResponse(url, 200, self.answer, {"content-type": "application/atom+xml"})
+
+
+@pytest.fixture
+def arxiv(fixtures_dir: Path) -> Iterator[FlakyArxiv]:
+    (path,) = (fixtures_dir / "arxiv_api" / "arxiv.py_raw").glob(f"id_{RECORDED_ID}_*.json")
+    body = json.loads(path.read_text(encoding="utf-8"))["body"]
+    recent = (TODAY - timedelta(days=2)).isoformat()
+    flaky = FlakyArxiv(body.replace(RECORDED_DAY, recent).encode("latin-1"))
+    yield flaky
+    flaky.refused.close()
+
+
+def test_submitting_while_arxiv_is_unreachable_keeps_the_form(
+    tmp_path: Path, page: Page, arxiv: FlakyArxiv
+) -> None:
+    env = {"PAPERBOARD_SUBMIT_WINDOW_DAYS": "10"}
+    with serve_browser_site(tmp_path, env, fetcher=lambda: arxiv) as (site, url):
+        site.user("ada")
+        sign_in(page, url, "ada", "/papers/submit")
+        expect(page.locator("main")).to_contain_text("last 10 days")  # the configured window
+
+        field = page.get_by_label("arXiv id or URL")
+        field.fill(f"https://arxiv.org/abs/{RECORDED_ID}")
+        with page.expect_response(url + "/papers/submit") as answer:
+            page.get_by_role("button", name="Submit").click()
+        assert answer.value.status == 503
+        error = page.get_by_role("alert")
+        expect(error).to_contain_text("arXiv could not be reached")
+        expect(error).not_to_contain_text("ConnectError")
+        # The form is still there, with what was typed: submitting again is the retry.
+        expect(page.get_by_role("heading", name="Submit a paper")).to_be_visible()
+        expect(field).to_have_value(f"https://arxiv.org/abs/{RECORDED_ID}")
+        shot(page, "submit-arxiv-unreachable")
+
+        arxiv.up = True
+        page.get_by_role("button", name="Submit").click()
+        expect(page.get_by_role("status")).to_contain_text("Featured on today’s board")
+        expect(page.get_by_role("alert")).to_have_count(0)

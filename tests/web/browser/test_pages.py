@@ -22,6 +22,7 @@ from paperboard import boards
 from paperboard.domain.periods import Period
 from paperboard.ingest.hf_daily import parse_daily_papers
 from paperboard.ingest.loader import load
+from paperboard.mail.sender import InMemorySender
 from paperboard.storage.database import Database
 from paperboard.web.render.boards import period_label, period_title
 from tests.app_factory import build_site, serve_app
@@ -71,7 +72,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         load(db, parse_daily_papers(path.read_bytes()))
     home_day = boards.home_day(db)
     assert home_day is not None
-    with build_site(db, data_dir, cache=True) as site, serve_app(site.app) as url:
+    # A sender, so that the digest box at the foot of the page is the subscribe form.
+    with (
+        build_site(db, data_dir, cache=True, mail_sender=InMemorySender()) as site,
+        serve_app(site.app) as url,
+    ):
         yield Served(url, Period("day", home_day, home_day))
     db.dispose()
 

@@ -9,6 +9,7 @@ updates in place with JavaScript and still works without.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -17,7 +18,12 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from paperboard.community.errors import InvalidInput, NotFound
+from paperboard.community.errors import (
+    CommunityError,
+    InvalidInput,
+    NotFound,
+    SourceUnavailable,
+)
 from paperboard.community.markdown import MAX_COMMENT_CHARS
 from paperboard.community.service import Community
 from paperboard.storage.comments import CommentRow
@@ -39,8 +45,13 @@ from paperboard.web.session import (
 from paperboard.web.submitting import submission
 from paperboard.web.templating import render
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(default_response_class=HTMLResponse, include_in_schema=False)
 
+ARXIV_UNREACHABLE = (
+    "arXiv could not be reached just now to look up this paper. Please submit it again in a minute."
+)
 TextField = Annotated[str, Form(max_length=MAX_COMMENT_CHARS * 2)]
 BackField = Annotated[str, Form(max_length=500)]
 
@@ -107,14 +118,28 @@ async def submit(
         result = await submission(
             lambda: community.submissions.submit(user, arxiv_id, client=client)
         )
-    except (InvalidInput, NotFound) as exc:
-        context.update(error=exc.message, result=None)
-        return await run_in_threadpool(
+    except CommunityError as exc:
+        # Every refusal is shown above the form, which keeps what was typed: submitting
+        # again is the retry (an error page in its place lost the form).
+        context.update(error=_submit_error(exc), result=None)
+        response = await run_in_threadpool(
             render, request, "submit.html", context, status_code=exc.status_code
         )
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     context.update(error=None, result=result, value="")
     status = 201 if result.created else 200
     return await run_in_threadpool(render, request, "submit.html", context, status_code=status)
+
+
+def _submit_error(exc: CommunityError) -> str:
+    """The sentence above the form. What went wrong on the way to arXiv (a refused
+    connection, a timeout) is for the log, not for the person submitting."""
+    if isinstance(exc, SourceUnavailable):
+        log.warning("submit: %s", exc.message)
+        return ARXIV_UNREACHABLE
+    return exc.message
 
 
 def _window(community: Community) -> int:

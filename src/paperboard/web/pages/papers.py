@@ -36,7 +36,7 @@ from paperboard.web.pages import community
 from paperboard.web.pagination import PER_PAGE, Pager, page_offset, parse_page
 from paperboard.web.render import boards as boards_view
 from paperboard.web.response_cache import CachedRoute
-from paperboard.web.session import is_personal
+from paperboard.web.session import has_form_token, is_personal
 from paperboard.web.templating import render
 
 _CANONICAL_QUERY = re.compile(rb"(?:page=[1-9][0-9]{0,3})?")
@@ -67,6 +67,11 @@ class _PageRoute(CachedRoute):
             return await uncached(request)
 
         return serve
+
+    def keeps(self, request: Request) -> bool:
+        # An anonymous page with a form (the empty home page's demo button) has the visitor's
+        # token in it.
+        return not has_form_token(request)
 
 
 # Pages stay out of /openapi.json, which documents the JSON API for its clients.
