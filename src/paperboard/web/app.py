@@ -19,6 +19,7 @@ from paperboard.mcp.http import McpEndpoint
 from paperboard.mcp.server import build_server
 from paperboard.runtime import Runtime
 from paperboard.web import discovery, errors, feeds, health, metrics, session
+from paperboard.web.api import collections as collections_api
 from paperboard.web.api import community as community_api
 from paperboard.web.api import papers as papers_api
 from paperboard.web.api import similar as similar_api
@@ -57,6 +58,7 @@ ROUTES: tuple[APIRouter, ...] = (
     similar_api.router,
     community_api.router,
     subscriptions_api.router,
+    collections_api.router,  # Hugging Face's collections, /api/whoami-v2, export/import
     feeds.router,
     # The catch-alls, last.
     papers_api.catch_all,
