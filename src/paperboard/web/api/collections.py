@@ -13,11 +13,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
+from paperboard.community.errors import InvalidInput
 from paperboard.domain.collections import Collection
 from paperboard.domain.hf_values import hf_user
 from paperboard.library import Library
@@ -299,5 +301,7 @@ async def _upload(request: Request) -> bytes:
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
-        return await upload.read() if isinstance(upload, UploadFile) else b""
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("Send the file as the form's `file` field.", "file")
+        return await upload.read()
     return await request.body()
