@@ -22,6 +22,7 @@ from paperboard.web import discovery, errors, feeds, health, metrics, session
 from paperboard.web.api import collections as collections_api
 from paperboard.web.api import community as community_api
 from paperboard.web.api import papers as papers_api
+from paperboard.web.api import personal as personal_api
 from paperboard.web.api import similar as similar_api
 from paperboard.web.api import subscriptions as subscriptions_api
 from paperboard.web.deps import runtime_of
@@ -59,6 +60,7 @@ ROUTES: tuple[APIRouter, ...] = (
     community_api.router,
     subscriptions_api.router,
     collections_api.router,  # Hugging Face's collections, /api/whoami-v2, export/import
+    personal_api.router,  # follows, dismissals, recommendations
     feeds.router,
     # The catch-alls, last.
     papers_api.catch_all,
