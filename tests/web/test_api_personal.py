@@ -4,49 +4,18 @@ recommendations, the /api/daily_papers item shape plus reasons with weights."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from paperboard.domain.paper import PaperRecord
-from paperboard.storage.database import Database
-from tests.app_factory import Site, build_site
-
-TODAY = date(2026, 11, 20)
-PAPERS = {
-    # arXiv id: (days before TODAY it was announced, authors)
-    "2411.00011": (1, ["Alan Turing"]),
-    "2411.00012": (2, ["Alan Turing", "Ada Lovelace"]),
-    "2411.00013": (3, ["Alan Turing"]),
-    "2411.00014": (2, ["Jane Doe"]),
-    "2410.00016": (40, ["Alan Turing"]),  # outside the default window
-}
+from tests.app_factory import Site
+from tests.web.library_site import personal_site
 
 
 @pytest.fixture
 def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
-    db = Database(sqlite_url)
-    built = build_site(db, tmp_path / "data")
-    built.clock.now = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=12)
-    built.add(
-        *(
-            PaperRecord(
-                arxiv_id=arxiv_id,
-                title=f"On machines {arxiv_id}",
-                abstract=f"Thinking machines ({arxiv_id}).",
-                authors=authors,
-                categories=["cs.LG"],
-                published_at=built.clock.now - timedelta(days=age + 1),
-                announced_on=TODAY - timedelta(days=age),
-            )
-            for arxiv_id, (age, authors) in PAPERS.items()
-        )
-    )
-    with built:
-        yield built
-    db.dispose()
+    yield from personal_site(sqlite_url, tmp_path)
 
 
 def _client(site: Site, username: str) -> TestClient:

@@ -29,6 +29,7 @@ from paperboard.web.deps import runtime_of
 from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.pages import account as account_pages
 from paperboard.web.pages import community as community_pages
+from paperboard.web.pages import library as library_pages
 from paperboard.web.pages import papers as papers_pages
 from paperboard.web.pages import search as search_pages
 from paperboard.web.pages import subscriptions as subscriptions_pages
@@ -53,6 +54,7 @@ ROUTES: tuple[APIRouter, ...] = (
     community_pages.router,
     search_pages.router,
     subscriptions_pages.router,
+    library_pages.router,  # for you, collections, save to collection
     papers_pages.router,
     # The JSON API (Hugging Face-compatible papers, the community's writes) and feeds.
     papers_api.router,

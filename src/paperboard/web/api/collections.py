@@ -26,6 +26,7 @@ from paperboard.library import Library
 from paperboard.library.errors import Conflict
 from paperboard.library.exchange import ImportReport
 from paperboard.library.hf_shapes import collection_json, listed_collection_json
+from paperboard.web.collection_http import Slug, attachment
 from paperboard.web.deps import get_library, get_settings
 from paperboard.web.session import ApiUser, ApiViewer
 
@@ -58,16 +59,6 @@ def _json(value: Any, status_code: int = 200) -> Response:
 
 def _shaped(request: Request, collection: Collection) -> Response:
     return _json(collection_json(collection, get_settings(request).base_url))
-
-
-def slug_of(
-    owner: Annotated[str, Path(max_length=64)], name: Annotated[str, Path(max_length=200)]
-) -> str:
-    """The slug from its two path segments: the owner's username, the title's words and id."""
-    return f"{owner}/{name}"
-
-
-Slug = Annotated[str, Depends(slug_of)]
 
 
 class CollectionIn(BaseModel):
@@ -255,12 +246,7 @@ def export_collection(
     viewer: ApiViewer,
     format: Annotated[Format, Query()] = "bibtex",
 ) -> Response:
-    exported = library.exchange.export(slug, viewer, format)
-    return Response(
-        exported.text,
-        media_type=exported.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
-    )
+    return attachment(library.exchange.export(slug, viewer, format))
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:
