@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from paperboard.domain.paper import PaperRecord
+from paperboard.search import keyword
+from paperboard.search.service import SearchService
 from paperboard.storage import embeddings
 from paperboard.storage import papers as paper_store
 from paperboard.storage.database import Database
@@ -39,7 +41,9 @@ def vector(topic: str, own: int) -> np.ndarray:
 
 def personal_site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
     db = Database(sqlite_url)
-    built = build_site(db, tmp_path / "data")
+    # A SQLite site always has its keyword index: imports match titles with it.
+    index = keyword.open_index(tmp_path / "index")
+    built = build_site(db, tmp_path / "data", search=SearchService(db, index))
     built.clock.now = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=12)
     built.add(
         *(
@@ -64,6 +68,8 @@ def personal_site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
             for n, (arxiv_id, (*_, topic)) in enumerate(PAPERS.items())
         ]
         embeddings.store(connection, "test-model", rows, built.clock.now)
+    keyword.sync(db, index)
     with built:
         yield built
+    index.close()
     db.dispose()

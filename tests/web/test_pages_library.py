@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +71,31 @@ def test_pages_need_a_session_and_csrf_and_private_stays_private(site: Site) -> 
     assert site.client.get(f"{url}/export").status_code == 404
     nowhere = ada.post_form("/papers/2411.00013/save", {}, page="/for-you")
     assert nowhere.status_code == 400
+
+
+def test_the_owner_edits_notes_and_imports_a_file_on_the_collection_page(site: Site) -> None:
+    ada = site.signed_in("ada")
+    saved = ada.post_form("/papers/2411.00013/save", {"title": "Stars"}, page="/for-you")
+    url = saved.headers["location"]
+    page = ada.get(url).text
+    item_id = re.search(r'id="item-([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    noted = ada.post_form(f"{url}/items/{item_id}/note", {"note": "bright"}, page=url)
+    assert noted.status_code == 303
+    assert ">bright</textarea>" in ada.get(url).text
+    assert "bright" in site.get(url) and "<textarea" not in site.get(url)  # others just read it
+
+    bibtex = "@misc{a, eprint = {2411.00014}}\n@misc{b, title = {Nothing Like This}}\n"
+    imported = ada.post_form(
+        f"{url}/import",
+        {"format": "bibtex"},
+        page=url,
+        files={"file": ("refs.bib", bibtex.encode())},
+    )
+    assert imported.status_code == 200
+    assert "1 added" in imported.text and "Nothing Like This" in imported.text
+    assert "On diffusion 2411.00014" in ada.get(url).text
+    bob = site.signed_in("bob")
+    refused = bob.post_form(
+        f"{url}/import", {"format": "bibtex"}, page=url, files={"file": ("x.bib", b"")}
+    )
+    assert refused.status_code == 403

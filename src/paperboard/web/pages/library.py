@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
@@ -47,7 +47,7 @@ def dismiss(
 @router.get("/collections/{owner}/{name}", name="collection")
 def collection(request: Request, slug: Slug, library: LibraryDep) -> Response:
     found = library.collections.get(slug, viewer_of(request).user)
-    return render(request, "collection.html", {"collection": found})
+    return render(request, "collection.html", {"collection": found, "report": None})
 
 
 @router.get("/collections/{owner}/{name}/export", name="collection_export")
@@ -59,6 +59,35 @@ def export(
 ) -> Response:
     """The page's export buttons: as the API's export, with the visitor's session."""
     return attachment(library.exchange.export(slug, viewer_of(request).user, format))
+
+
+@router.post("/collections/{owner}/{name}/items/{item_id}/note", name="note_form")
+def note(
+    slug: Slug,
+    item_id: Annotated[str, Path(max_length=40)],
+    _: Csrf,
+    user: SignedIn,
+    library: LibraryDep,
+    note: NoteField = "",
+) -> Response:
+    """The owner's note on an item (empty clears it)."""
+    library.collections.update_item(slug, item_id, user, note=note.strip() or None)
+    return redirect_to(f"/collections/{slug}#item-{item_id}")
+
+
+@router.post("/collections/{owner}/{name}/import", name="import_form")
+def import_file(
+    request: Request,
+    slug: Slug,
+    _: Csrf,
+    user: SignedIn,
+    library: LibraryDep,
+    file: UploadFile,
+    format: Annotated[Literal["bibtex", "ris", "csljson"], Form()] = "bibtex",
+) -> Response:
+    """A reference manager's file into the collection; the page lists what matched nothing."""
+    report = library.exchange.import_file(slug, user, format, file.file.read())
+    return render(request, "collection.html", {"collection": report.collection, "report": report})
 
 
 @router.get("/papers/{arxiv_id:path}/save", name="save_page")
