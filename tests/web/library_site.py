@@ -1,5 +1,5 @@
 """A site for the personal layer's web tests: papers announced over the weeks before TODAY
-(one outside the default window), on SQLite, the site's clock at TODAY noon."""
+(one outside the default window), on SQLite or PostgreSQL, the site's clock at TODAY noon."""
 
 from __future__ import annotations
 
@@ -39,10 +39,11 @@ def vector(topic: str, own: int) -> np.ndarray:
     return value / np.linalg.norm(value)
 
 
-def personal_site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
-    db = Database(sqlite_url)
-    # A SQLite site always has its keyword index: imports match titles with it.
-    index = keyword.open_index(tmp_path / "index")
+def personal_site(db: Database, tmp_path: Path) -> Iterator[Site]:
+    """Over ``db`` (SQLite or PostgreSQL, the ``db`` fixture's, which disposes of it)."""
+    # A SQLite site always has its keyword index (imports match titles with it); PostgreSQL
+    # searches its own tsvector column.
+    index = keyword.open_index(tmp_path / "index") if db.is_sqlite else None
     built = build_site(db, tmp_path / "data", search=SearchService(db, index))
     built.clock.now = datetime.combine(TODAY, datetime.min.time(), UTC) + timedelta(hours=12)
     built.add(
@@ -68,8 +69,9 @@ def personal_site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
             for n, (arxiv_id, (*_, topic)) in enumerate(PAPERS.items())
         ]
         embeddings.store(connection, "test-model", rows, built.clock.now)
-    keyword.sync(db, index)
+    if index is not None:
+        keyword.sync(db, index)
     with built:
         yield built
-    index.close()
-    db.dispose()
+    if index is not None:
+        index.close()

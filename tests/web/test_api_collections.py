@@ -28,18 +28,19 @@ UNKNOWN_BIBTEX = """
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
-    db = Database(sqlite_url)
-    index = keyword.open_index(tmp_path / "index")
+def site(db: Database, tmp_path: Path) -> Iterator[Site]:
+    """On SQLite (with its keyword index) and PostgreSQL (its tsvector column)."""
+    index = keyword.open_index(tmp_path / "index") if db.is_sqlite else None
     built = build_site(db, tmp_path / "data", search=SearchService(db, index))
     built.add(*(paper(arxiv_id, title=title) for arxiv_id, title in PAPERS.items()))
-    keyword.sync(db, index)
+    if index is not None:
+        keyword.sync(db, index)
     built.user("ada")
     built.user("bob")
     with built:
         yield built
-    index.close()
-    db.dispose()
+    if index is not None:
+        index.close()
 
 
 def _client(site: Site, username: str) -> TestClient:

@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from paperboard.storage.database import Database
 from tests.app_factory import Site
 from tests.web.library_site import personal_site
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
-    yield from personal_site(sqlite_url, tmp_path)
+def site(db: Database, tmp_path: Path) -> Iterator[Site]:
+    yield from personal_site(db, tmp_path)
 
 
 def _client(site: Site, username: str) -> TestClient:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from paperboard.storage.database import Database
 from tests.app_factory import Site
 from tests.web.library_site import personal_site
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path) -> Iterator[Site]:
-    yield from personal_site(sqlite_url, tmp_path)
+def site(db: Database, tmp_path: Path) -> Iterator[Site]:
+    yield from personal_site(db, tmp_path)
 
 
 def test_save_a_paper_see_it_in_for_you_reasons_and_dismiss_one(site: Site) -> None:
