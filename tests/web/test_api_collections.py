@@ -1,6 +1,6 @@
 """Collections over HTTP beyond what the Hugging Face client covers: whoami, 409 with the slug,
 and export then import (body or multipart) giving the same papers, with every entry that
-matched nothing reported."""
+matched nothing reported; SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

@@ -20,7 +20,9 @@ def site(db: Database, tmp_path: Path) -> Iterator[Site]:
 
 
 def test_save_a_paper_see_it_in_for_you_reasons_and_dismiss_one(site: Site) -> None:
+    assert 'href="/papers/2411.00012/save"' not in site.get("/papers/new")
     ada = site.signed_in("ada")
+    assert 'href="/papers/2411.00012/save"' in ada.get("/papers/new").text  # on every card
     page = ada.get("/papers/2411.00012")
     assert 'href="/papers/2411.00012/save"' in page.text
     assert "Reading list" in ada.get("/papers/2411.00012/save").text
