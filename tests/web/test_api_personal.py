@@ -89,3 +89,17 @@ def test_recommendations_window_and_who_may_ask(site: Site) -> None:
     # A signed-in visitor's page may ask with its session.
     visitor = site.signed_in("carol")
     assert visitor.get("/api/recommendations").status_code == 200
+
+
+def test_signals_are_weighed_or_turned_off(site: Site) -> None:
+    ada = _client(site, "ada")
+    ada.post("/api/follows", json={"kind": "author", "value": "Alan Turing"})
+    assert ada.get("/api/recommendations/weights").json()["authors"] > 0
+    changed = ada.patch("/api/recommendations/weights", json={"authors": 0, "trending": 2})
+    assert changed.status_code == 200
+    assert changed.json()["authors"] == 0 and changed.json()["trending"] == 2
+    for item in ada.get("/api/recommendations").json():
+        assert all(r["signal"] != "authors" for r in item["reasons"])
+    assert ada.patch("/api/recommendations/weights", json={"nope": 1}).status_code == 400
+    assert ada.patch("/api/recommendations/weights", json={"authors": 11}).status_code == 400
+    assert site.client.patch("/api/recommendations/weights", json={}).status_code == 401

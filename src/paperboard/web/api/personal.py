@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -119,6 +119,27 @@ def _dismissal(library: Library, user: User, arxiv_id: str, *, on: bool) -> Resp
     """``changed``: false when the paper was dismissed (or not) already."""
     changed = library.recommendations.dismiss(user, arxiv_id, on=on)
     return _json({"arxivId": arxiv_id, "dismissed": on, "changed": changed})
+
+
+@router.get(
+    "/api/recommendations/weights",
+    summary="How much each signal counts for you",
+    responses={401: _ERRORS[401]},
+)
+def weights(user: TokenOrSession, library: LibraryDep) -> Response:
+    return _json(library.recommendations.weights_of(user).as_dict())
+
+
+@router.patch(
+    "/api/recommendations/weights",
+    summary="Weigh signals (0 turns one off)",
+    responses=_ERRORS,
+)
+def set_weights(
+    body: Annotated[dict[str, float], Body(max_length=20)], user: ApiUser, library: LibraryDep
+) -> Response:
+    """Only the signals sent change: ``{"trending": 0, "authors": 2}``; each 0 to 10."""
+    return _json(library.recommendations.set_weights(user, body).as_dict())
 
 
 @router.get(
