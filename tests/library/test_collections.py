@@ -173,3 +173,21 @@ def test_deleting_a_paper_or_account_removes_its_items(shelf: Shelf, papers: lis
     with shelf.db.write() as connection:
         connection.execute(delete(papers_table).where(papers_table.c.arxiv_id == papers[0]))
     assert [i.paper.arxiv_id for i in collections.get(made.slug, ada).items] == [papers[1]]
+
+
+def test_save_paper_into_a_chosen_or_a_new_collection(shelf: Shelf, papers: list[str]) -> None:
+    ada = shelf.user("ada")
+    collections = shelf.library.collections
+    created = collections.save_paper(ada, papers[0], new_title="Reading list", note="first")
+    assert [item.paper.arxiv_id for item in created.items] == [papers[0]]
+    # The same title again finds that collection; a paper already there stays as it is.
+    again = collections.save_paper(ada, papers[0], new_title="reading list", note="other")
+    assert again.slug == created.slug and [item.note for item in again.items] == ["first"]
+    chosen = collections.save_paper(ada, papers[1], slug=created.slug)
+    assert [item.paper.arxiv_id for item in chosen.items] == papers[:2]
+    with pytest.raises(InvalidInput):
+        collections.save_paper(ada, papers[1])
+    with pytest.raises(NotFound):
+        collections.save_paper(
+            shelf.user("bob"), papers[1], slug=created.slug.replace("ada", "bob")
+        )

@@ -25,6 +25,11 @@ SAMPLES = {
     "comment_id": ("7",),
     "token_id": ("3",),
     "username": ("ada",),
+    # A collection's slug, owner/title-words-id, is two segments.
+    "owner": ("ada",),
+    "name": ("reading-list-0123456789abcdef01234567",),
+    "item_id": ("89abcdef0123456789abcdef",),
+    "follow_id": ("4",),
 }
 _PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 

@@ -251,6 +251,29 @@ class Collections:
             store.touch(connection, collection.id, now)
             return self._reload(connection, collection)
 
+    def save_paper(
+        self,
+        user: User,
+        arxiv_id: str,
+        *,
+        slug: str | None = None,
+        new_title: str | None = None,
+        note: str | None = None,
+    ) -> Collection:
+        """A page's "save to collection": into ``slug``, or into the user's collection titled
+        ``new_title`` (made when they have none); a paper already there stays as it is."""
+        if slug is None:
+            if not new_title:
+                raise InvalidInput("Choose a collection, or name a new one.", "title")
+            try:
+                slug = self.create(user, new_title).slug
+            except Conflict as exc:
+                slug = exc.slug
+        try:
+            return self.add_paper(slug, arxiv_id, user, note=note)
+        except Conflict:
+            return self.get(slug, user)
+
     def update_item(
         self,
         slug: str,

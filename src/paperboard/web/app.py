@@ -19,9 +19,11 @@ from paperboard.mcp.http import McpEndpoint
 from paperboard.mcp.server import build_server
 from paperboard.runtime import Runtime
 from paperboard.web import discovery, errors, feeds, health, metrics, session
+from paperboard.web.api import collections as collections_api
 from paperboard.web.api import community as community_api
 from paperboard.web.api import paper as paper_api
 from paperboard.web.api import papers as papers_api
+from paperboard.web.api import personal as personal_api
 from paperboard.web.api import similar as similar_api
 from paperboard.web.api import subscriptions as subscriptions_api
 from paperboard.web.deps import runtime_of
@@ -29,6 +31,7 @@ from paperboard.web.negotiation import MarkdownNegotiation
 from paperboard.web.pages import account as account_pages
 from paperboard.web.pages import community as community_pages
 from paperboard.web.pages import demo as demo_pages
+from paperboard.web.pages import library as library_pages
 from paperboard.web.pages import papers as papers_pages
 from paperboard.web.pages import search as search_pages
 from paperboard.web.pages import subscriptions as subscriptions_pages
@@ -53,6 +56,7 @@ ROUTES: tuple[APIRouter, ...] = (
     demo_pages.router,
     search_pages.router,
     subscriptions_pages.router,
+    library_pages.router,  # for you, collections, save to collection
     papers_pages.router,
     # The JSON API (Hugging Face-compatible papers, the community's writes) and feeds.
     papers_api.router,
@@ -60,6 +64,8 @@ ROUTES: tuple[APIRouter, ...] = (
     similar_api.router,
     community_api.router,
     subscriptions_api.router,
+    collections_api.router,  # Hugging Face's collections, /api/whoami-v2, export/import
+    personal_api.router,  # follows, dismissals, recommendations
     feeds.router,
     # The catch-alls, last.
     paper_api.catch_all,

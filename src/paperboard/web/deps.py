@@ -13,6 +13,7 @@ from fastapi import Request
 
 from paperboard.community.service import Community
 from paperboard.config import Settings
+from paperboard.library import Library
 from paperboard.runtime import Runtime
 from paperboard.search.keyword import KeywordIndex
 from paperboard.search.service import SearchService
@@ -48,3 +49,7 @@ def get_search_service(request: Request) -> SearchService:
 
 def get_community(request: Request) -> Community:
     return runtime_of(request.app).community
+
+
+def get_library(request: Request) -> Library:
+    return runtime_of(request.app).library

@@ -405,5 +405,14 @@ def api_viewer(request: Request, community: CommunityDep) -> User | None:
     return api_user(request, community) if _bearer(request) is not None else None
 
 
+def token_or_session_user(request: Request, community: CommunityDep) -> User:
+    """For reads a page's script may make too (GET only: no CSRF needed): the API token's
+    owner when a token is sent, else the signed-in visitor; 401 without either."""
+    if _bearer(request) is not None:
+        return api_user(request, community)
+    return require_user(request)
+
+
 ApiUser = Annotated[User, Depends(api_user)]
 ApiViewer = Annotated[User | None, Depends(api_viewer)]
+TokenOrSession = Annotated[User, Depends(token_or_session_user)]

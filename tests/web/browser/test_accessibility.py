@@ -225,6 +225,8 @@ PAGES = [
     ("/account/digest", True),
     ("edit_path", True),
     ("/u/cora", True),
+    ("/for-you", True),
+    ("/papers/2401.00001/save", True),
     ("/no-such-page", False),  # the designed 404 page
 ]
 
