@@ -386,6 +386,22 @@ def test_add_to_collection_refusals_are_clear_tool_errors(mcp_site: McpSite) -> 
     assert collections.get(theirs.slug, barbara).item_count == 0
 
 
+def test_additions_are_rate_limited_like_the_collections_api(mcp_site: McpSite) -> None:
+    hopper, token = owner_with_token(mcp_site, "hopper")
+    shelf = collections_of(mcp_site).create(hopper, "Limited")
+    community = mcp_site.site.community
+    community.limits = Limits.unlimited().with_rules(library_per_account=Rule(1, 3600))
+    try:
+        add = {"collection": shelf.slug}
+        ok(call(mcp_site, "add_to_collection", token, id="2401.00002", **add))
+        refused = call(mcp_site, "add_to_collection", token, id="2401.00003", **add)
+    finally:
+        community.limits = Limits.unlimited()
+    message = refusal(refused, "add_to_collection")
+    assert re.fullmatch(r"Too many attempts\. Try again in \d+ (minutes|seconds?)\.", message)
+    assert collections_of(mcp_site).get(shelf.slug, hopper).item_count == 1
+
+
 def test_my_feed_gives_recommendations_with_their_reasons(mcp_site: McpSite) -> None:
     mia, token = owner_with_token(mcp_site, "mia")
     # Speculative decoding kept: the key value cache paper (decoding of language models, in
