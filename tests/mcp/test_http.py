@@ -89,6 +89,27 @@ def test_the_bearer_token_acts_for_its_owner(served: tuple[McpSite, str]) -> Non
     }
 
 
+def test_the_bearer_token_lists_its_owners_private_collections(
+    served: tuple[McpSite, str],
+) -> None:
+    site, url = served
+    ada = site.site.community.tokens.authenticate(site.token)
+    assert ada is not None
+    library = site.site.app.state.runtime.library
+    private = library.collections.create(ada, "Only mine", private=True)
+
+    async def listing(client: Client) -> Any:
+        return await client.call_tool("list_collections", {})
+
+    refused = over_http(url, listing)
+    assert refused.is_error
+    assert "Authorization: Bearer" in refused.content[0].text  # type: ignore[union-attr]
+    listed = over_http(url, listing, token=site.token)
+    assert not listed.is_error
+    [only] = listed.structured_content["collections"]
+    assert (only["slug"], only["private"]) == (private.slug, True)
+
+
 def test_pages_of_other_sites_are_refused(served: tuple[McpSite, str]) -> None:
     _site, url = served
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}

@@ -1,5 +1,5 @@
 """The MCP server driven by the official client (``mcp.Client``, in process): every tool on the
-test data, the personal tool with and without a token, errors as clear tool errors.
+test data, the personal tools with and without a token, errors as clear tool errors.
 
 A stdio session's token is the one the server was built with (``paperboard mcp --token``); the
 HTTP transport, where each request brings its own, is tested in test_mcp_http.py.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
@@ -17,8 +18,11 @@ from mcp import Client, MCPError
 from mcp.types import CallToolResult
 
 from paperboard.community.ratelimit import Limits, Rule
+from paperboard.domain.recommend import Weights
+from paperboard.library.collections import Collections
 from paperboard.mcp.server import build_server
 from paperboard.storage import listing
+from paperboard.storage.users import User
 from tests.mcp_site import BOARD_DAY, COMMENTED, ON_BOARD, McpSite, build_mcp_site
 
 T = TypeVar("T")
@@ -32,6 +36,7 @@ READ_TOOLS = {
     "similar_papers",
     "paper_comments",
 }
+PERSONAL_TOOLS = {"upvote_paper", "list_collections", "add_to_collection", "my_feed"}
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,7 @@ def error_text(result: CallToolResult) -> str:
 def test_the_tools_are_listed_with_descriptions_and_schemas(mcp_site: McpSite) -> None:
     tools = with_client(mcp_site, lambda client: client.list_tools()).tools
     by_name = {tool.name: tool for tool in tools}
-    assert set(by_name) == READ_TOOLS | {"upvote_paper"}
+    assert set(by_name) == READ_TOOLS | PERSONAL_TOOLS
     for tool in tools:
         assert tool.description and len(tool.description) > 40, tool.name
         assert tool.input_schema["type"] == "object"
@@ -84,6 +89,12 @@ def test_the_tools_are_listed_with_descriptions_and_schemas(mcp_site: McpSite) -
     assert search["properties"]["sort"]["enum"] == ["relevance", "upvotes", "newest"]
     assert by_name["get_paper"].annotations.read_only_hint is True  # type: ignore[union-attr]
     assert by_name["upvote_paper"].annotations.read_only_hint is False  # type: ignore[union-attr]
+    for writer in ("upvote_paper", "add_to_collection"):
+        assert by_name[writer].annotations.read_only_hint is False  # type: ignore[union-attr]
+    for reader in ("list_collections", "my_feed"):
+        assert by_name[reader].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert set(by_name["my_feed"].input_schema["properties"]) == {"limit", "since", "until"}
+    assert by_name["add_to_collection"].input_schema["required"] == ["collection", "id"]
 
 
 def test_search_papers(mcp_site: McpSite) -> None:
@@ -257,3 +268,179 @@ def test_the_server_describes_itself(mcp_site: McpSite) -> None:
     server_info, instructions = with_client(mcp_site, info)
     assert server_info is not None and server_info.name == "paperboard"
     assert instructions is not None and "read_paper" in instructions
+
+
+def refusal(result: CallToolResult, tool: str) -> str:
+    """A tool error's sentence, after the SDK's "Error executing tool NAME: "."""
+    prefix = f"Error executing tool {tool}: "
+    message = error_text(result)
+    assert message.startswith(prefix), message
+    return message[len(prefix) :]
+
+
+def owner_with_token(site: McpSite, username: str) -> tuple[User, str]:
+    """A fresh account and its API token: the personal tools' results are then theirs alone,
+    whatever the module's other tests did to ada."""
+    user = site.site.user(username)
+    _info, token = site.site.community.tokens.create_for(username, "mcp tests")
+    return user, token
+
+
+def collections_of(site: McpSite) -> Collections:
+    return site.site.app.state.runtime.library.collections  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("list_collections", {}),
+        ("add_to_collection", {"collection": "ada/x-0123456789abcdef01234567", "id": "2401.00002"}),
+        ("my_feed", {}),
+    ],
+)
+def test_the_personal_tools_need_a_token(
+    mcp_site: McpSite, tool: str, arguments: dict[str, Any]
+) -> None:
+    message = refusal(call(mcp_site, tool, **arguments), tool)
+    assert message.startswith(f"{tool} acts for a paperboard account: connect with an API token")
+    message = refusal(call(mcp_site, tool, "pb_not-a-token", **arguments), tool)
+    assert message == "That API token is not valid (revoked, or never issued)."
+
+
+def test_list_collections_gives_the_callers_own_private_ones_included(mcp_site: McpSite) -> None:
+    linus, token = owner_with_token(mcp_site, "linus")
+    collections = collections_of(mcp_site)
+    reading = collections.create(linus, "Reading list", description="For the train")
+    secret = collections.create(linus, "Secret plans", private=True)
+    collections.add_paper(secret.slug, "2401.00004", linus)
+    collections.add_paper(secret.slug, "2401.00005", linus, note="later")
+    collections.create(mcp_site.site.user("margaret"), "Someone else's")
+
+    listed, text = ok(call(mcp_site, "list_collections", token))
+    assert listed["owner"] == "linus"
+    assert [c["slug"] for c in listed["collections"]] == [reading.slug, secret.slug]
+    first, second = listed["collections"]
+    assert (first["title"], first["private"], first["items"]) == ("Reading list", False, 0)
+    assert first["description"] == "For the train"
+    assert (second["private"], second["items"]) == (True, 2)
+    assert second["first_papers"] == ["2401.00004", "2401.00005"]
+    assert text.splitlines()[0] == "Collections of linus:"
+    assert f"- **Secret plans** (`{secret.slug}`, private): 2 papers" in text
+    assert f"- **Reading list** (`{reading.slug}`): 0 papers. For the train" in text
+
+    paged, _text = ok(call(mcp_site, "list_collections", token, limit=1, offset=1))
+    assert [c["slug"] for c in paged["collections"]] == [secret.slug]
+    _user, empty_token = owner_with_token(mcp_site, "nobody")
+    empty, text = ok(call(mcp_site, "list_collections", empty_token))
+    assert empty == {"owner": "nobody", "collections": []}
+    assert text == "nobody has no collections here."
+
+
+def test_add_to_collection(mcp_site: McpSite) -> None:
+    ken, token = owner_with_token(mcp_site, "ken")
+    shelf = collections_of(mcp_site).create(ken, "Decoding", private=True)
+    added, text = ok(
+        call(
+            mcp_site,
+            "add_to_collection",
+            token,
+            collection=shelf.slug,
+            id="arXiv:2401.00007v2",
+            note="  compare with speculative decoding ",
+        )
+    )
+    assert added["id"] == "2401.00007"
+    assert added["note"] == "compare with speculative decoding"
+    assert added["collection"]["slug"] == shelf.slug
+    assert added["collection"]["items"] == 1
+    assert added["collection"]["first_papers"] == ["2401.00007"]
+    assert text == f"Added 2401.00007 to **Decoding** (`{shelf.slug}`): 1 paper."
+    [item] = collections_of(mcp_site).get(shelf.slug, ken).items
+    assert (item.paper.arxiv_id, item.note) == ("2401.00007", "compare with speculative decoding")
+
+    again = call(mcp_site, "add_to_collection", token, collection=shelf.slug, id="2401.00007")
+    assert refusal(again, "add_to_collection") == "2401.00007 is in this collection already."
+
+
+def test_add_to_collection_refusals_are_clear_tool_errors(mcp_site: McpSite) -> None:
+    dennis, token = owner_with_token(mcp_site, "dennis")
+    collections = collections_of(mcp_site)
+    own = collections.create(dennis, "Mine")
+    barbara = mcp_site.site.user("barbara")
+    theirs = collections.create(barbara, "Theirs")
+    hidden = collections.create(barbara, "Hidden", private=True)
+
+    def refused(collection: str, paper: str = "2401.00002") -> str:
+        answer = call(mcp_site, "add_to_collection", token, collection=collection, id=paper)
+        return refusal(answer, "add_to_collection")
+
+    unknown = "dennis/nothing-0123456789abcdef01234567"
+    assert refused(unknown) == "No such collection."
+    assert refused("not a slug") == "No such collection."
+    # Someone else's private collection does not exist for the caller; a public one is theirs.
+    assert refused(hidden.slug) == "No such collection."
+    assert refused(theirs.slug) == "Only the owner can change a collection."
+    assert refused(own.slug, "2401.09999") == "paperboard has no paper 2401.09999."
+    assert refused(own.slug, "not-an-id").startswith("'not-an-id' is not an arXiv id")
+    assert collections.get(own.slug, dennis).item_count == 0
+    assert collections.get(theirs.slug, barbara).item_count == 0
+
+
+def test_additions_are_rate_limited_like_the_collections_api(mcp_site: McpSite) -> None:
+    hopper, token = owner_with_token(mcp_site, "hopper")
+    shelf = collections_of(mcp_site).create(hopper, "Limited")
+    community = mcp_site.site.community
+    community.limits = Limits.unlimited().with_rules(library_per_account=Rule(1, 3600))
+    try:
+        add = {"collection": shelf.slug}
+        ok(call(mcp_site, "add_to_collection", token, id="2401.00002", **add))
+        refused = call(mcp_site, "add_to_collection", token, id="2401.00003", **add)
+    finally:
+        community.limits = Limits.unlimited()
+    message = refusal(refused, "add_to_collection")
+    assert re.fullmatch(r"Too many attempts\. Try again in \d+ (minutes|seconds?)\.", message)
+    assert collections_of(mcp_site).get(shelf.slug, hopper).item_count == 1
+
+
+def test_my_feed_gives_recommendations_with_their_reasons(mcp_site: McpSite) -> None:
+    mia, token = owner_with_token(mcp_site, "mia")
+    # Speculative decoding kept: the key value cache paper (decoding of language models, in
+    # the window) is like it; the galaxies one is outside the window.
+    shelf = collections_of(mcp_site).create(mia, "Fast inference")
+    collections_of(mcp_site).add_paper(shelf.slug, "2401.00001", mia)
+    window = {"since": "2024-02-15", "until": "2024-03-05"}
+    feed, text = ok(call(mcp_site, "my_feed", token, **window))
+    assert (feed["user"], feed["since"], feed["until"]) == ("mia", "2024-02-15", "2024-03-05")
+    assert feed["weights"] == Weights().as_dict()
+    ids = [paper["id"] for paper in feed["papers"]]
+    assert set(ids) <= {"2401.00006", "2401.00007", "2401.00008"}
+    assert ids[0] == "2401.00007"
+    for paper in feed["papers"]:
+        assert paper["reasons"], paper["id"]
+        total = sum(reason["weight"] for reason in paper["reasons"])
+        assert paper["score"] == pytest.approx(total, abs=1e-3)
+    best = feed["papers"][0]
+    by_signal = {reason["signal"]: reason for reason in best["reasons"]}
+    assert "“decoding”" in by_signal["keywords"]["text"]
+    assert by_signal["keywords"]["weight"] > 0
+    assert text.startswith("For mia, papers announced 2024-02-15 to 2024-03-05, best first:\n")
+    assert "1. **Caching Key Value States to Speed Up Language Model Decoding** (2401.00007" in text
+    assert "   Why: shares words with your saved papers: “decoding”" in text
+
+    [one] = ok(call(mcp_site, "my_feed", token, limit=1, **window))[0]["papers"]
+    assert one["id"] == "2401.00007"
+
+
+def test_my_feed_windows(mcp_site: McpSite) -> None:
+    _user, token = owner_with_token(mcp_site, "rosalind")
+    # The default window is the last week: the test papers are from 2024.
+    feed, text = ok(call(mcp_site, "my_feed", token))
+    today = mcp_site.site.clock().date()
+    assert feed["until"] == today.isoformat()
+    assert feed["since"] == (today - timedelta(days=6)).isoformat()
+    assert feed["papers"] == []
+    assert "no recommendations" in text
+    backwards = call(mcp_site, "my_feed", token, since="2024-03-05", until="2024-02-15")
+    assert refusal(backwards, "my_feed") == "since is after until."
+    too_long = call(mcp_site, "my_feed", token, since="2024-01-01", until="2024-03-01")
+    assert refusal(too_long, "my_feed") == "A window has at most 31 days."

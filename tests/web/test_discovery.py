@@ -61,6 +61,7 @@ def test_llms_txt_names_the_api_the_mcp_endpoint_and_the_feeds(client: TestClien
     for needed in (
         f"{BASE_URL}/mcp",
         "read_paper",
+        "my_feed",
         "paperboard mcp",
         f"{BASE_URL}/api/daily_papers",
         f"{BASE_URL}/api/papers/search",

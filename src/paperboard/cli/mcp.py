@@ -18,8 +18,8 @@ def mcp_command(
         str | None,
         typer.Option(
             envvar="PAPERBOARD_API_TOKEN",
-            help="An API token (paperboard token create): upvote_paper acts for its owner. "
-            "Without one, the read tools only.",
+            help="An API token (paperboard token create): upvote_paper, list_collections, "
+            "add_to_collection and my_feed act for its owner. Without one, the read tools only.",
         ),
     ] = None,
 ) -> None:

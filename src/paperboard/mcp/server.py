@@ -25,8 +25,9 @@ paperboard is a home for research papers (arXiv): daily boards of featured paper
 discussion and hybrid search. Find papers with search_papers, daily_papers or trending_papers;
 look one up with get_paper, read it whole (Markdown, with the full text when arXiv has an HTML
 rendering) with read_paper, find related work with similar_papers and its discussion with
-paper_comments. Papers are named by arXiv id (2401.01234). upvote_paper acts for the owner of
-the API token the client connected with."""
+paper_comments. Papers are named by arXiv id (2401.01234). upvote_paper, list_collections,
+add_to_collection and my_feed (recommendations with their reasons) act for the owner of the API
+token the client connected with."""
 
 
 def build_server(runtime: Runtime, *, stdio_token: str | None = None) -> MCPServer:

@@ -125,6 +125,51 @@ class VoteResult(BaseModel):
     changed: bool = Field(description="False when the vote was already there.")
 
 
+class CollectionSummary(BaseModel):
+    slug: str = Field(description="owner/title-words-<id>: add_to_collection takes it.")
+    title: str
+    description: str | None
+    private: bool = Field(description="Visible to its owner only.")
+    items: int = Field(description="How many papers it holds.")
+    first_papers: list[str] = Field(description="arXiv ids of its first few papers, in order.")
+    updated_at: str
+
+
+class CollectionList(BaseModel):
+    owner: str = Field(description="The token owner's username.")
+    collections: list[CollectionSummary]
+
+
+class CollectionAddition(BaseModel):
+    id: str = Field(description="The paper's arXiv id.")
+    collection: CollectionSummary = Field(description="The collection after the addition.")
+    note: str | None = Field(description="The note stored with the paper.")
+
+
+class FeedReason(BaseModel):
+    signal: str = Field(
+        description="similar, keywords, authors, categories, users, searches, upvotes, "
+        "trending or dismissed (docs/library.md)."
+    )
+    text: str = Field(description="For people; *...* marks a name, such as a collection's.")
+    weight: float = Field(description="What it added to the score (negative: dismissed).")
+
+
+class FeedPaper(PaperCard):
+    score: float = Field(description="The sum of its reasons' weights.")
+    reasons: list[FeedReason] = Field(description="Why it is recommended, strongest first.")
+
+
+class Feed(BaseModel):
+    user: str
+    since: str = Field(description="First day of the window, YYYY-MM-DD.")
+    until: str = Field(description="Last day of the window, YYYY-MM-DD.")
+    weights: dict[str, float] = Field(
+        description="The user's weight of each signal (0 turns it off)."
+    )
+    papers: list[FeedPaper]
+
+
 def result(structured: BaseModel, text: str) -> CallToolResult:
     """A tool's answer: the model as structured content, ``text`` for reading."""
     return CallToolResult(

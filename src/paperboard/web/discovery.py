@@ -75,7 +75,8 @@ def llms_txt(base_url: str) -> str:
 
 - [MCP endpoint]({base_url}/mcp): Streamable HTTP (the official MCP SDK). Tools:
   search_papers, get_paper, read_paper, daily_papers, trending_papers, similar_papers,
-  paper_comments; with a token, upvote_paper. Resource: `paper://{{arxiv_id}}` (Markdown).
+  paper_comments; with a token, upvote_paper, list_collections, add_to_collection and my_feed
+  (recommendations with their reasons). Resource: `paper://{{arxiv_id}}` (Markdown).
   Locally over stdio: `paperboard mcp`.
 
 ## Papers as Markdown
