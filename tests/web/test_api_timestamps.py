@@ -24,9 +24,10 @@ TIME_KEY = re.compile(r"(?:At|_at)$")
 @dataclass(frozen=True)
 class Call:
     url: str
-    body: dict[str, Any] | None = None
+    body: dict[str, Any] | list[Any] | None = None
     times: bool = True  # whether the answer must contain at least one time
     auth: bool = False
+    json: bool = True  # an export is a file, not JSON: only its status is checked
 
 
 @dataclass
@@ -79,6 +80,55 @@ CALLS: dict[tuple[str, str], list[Call]] = {
     ("POST", "/api/subscriptions"): [
         Call("/api/subscriptions", {"email": "a@example.org"}, times=False)
     ],
+    # The personal layer. {slug}, {item} and {follow}: a collection (with one paper) and a
+    # follow of the token's owner, made before the calls.
+    ("GET", "/api/whoami-v2"): [Call("/api/whoami-v2", times=False, auth=True)],
+    ("GET", "/api/collections"): [Call("/api/collections?owner=ada", auth=True)],
+    ("POST", "/api/collections"): [Call("/api/collections", {"title": "Another"}, auth=True)],
+    ("GET", "/api/collections/{owner}/{name}"): [Call("/api/collections/{slug}", auth=True)],
+    ("GET", "/api/collections/{owner}/{name}/export"): [
+        Call("/api/collections/{slug}/export?format=bibtex", times=False, auth=True, json=False)
+    ],
+    ("PATCH", "/api/collections/{owner}/{name}"): [
+        Call("/api/collections/{slug}", {"description": "Papers"}, auth=True)
+    ],
+    ("POST", "/api/collections/{owner}/{name}/items"): [
+        Call(
+            "/api/collections/{slug}/items",
+            {"item": {"id": "2401.00002", "type": "paper"}},
+            auth=True,
+        )
+    ],
+    ("PATCH", "/api/collections/{owner}/{name}/items/{item_id}"): [
+        Call("/api/collections/{slug}/items/{item}", {"note": "Read"}, times=False, auth=True)
+    ],
+    ("POST", "/api/collections/{owner}/{name}/import"): [
+        Call("/api/collections/{slug}/import?format=csljson", [], times=False, auth=True)
+    ],
+    ("DELETE", "/api/collections/{owner}/{name}/items/{item_id}"): [
+        Call("/api/collections/{slug}/items/{item}", times=False, auth=True)
+    ],
+    ("DELETE", "/api/collections/{owner}/{name}"): [
+        Call("/api/collections/{slug}", times=False, auth=True)
+    ],
+    ("POST", "/api/follows"): [
+        Call("/api/follows", {"kind": "category", "value": "cs.CL"}, times=False, auth=True)
+    ],
+    ("GET", "/api/follows"): [Call("/api/follows", times=False, auth=True)],
+    ("DELETE", "/api/follows/{follow_id}"): [Call("/api/follows/{follow}", times=False, auth=True)],
+    ("POST", "/api/papers/{arxiv_id:path}/dismiss"): [
+        Call("/api/papers/2401.00003/dismiss", {}, times=False, auth=True)
+    ],
+    ("DELETE", "/api/papers/{arxiv_id:path}/dismiss"): [
+        Call("/api/papers/2401.00003/dismiss", times=False, auth=True)
+    ],
+    ("GET", "/api/recommendations"): [Call("/api/recommendations", times=False, auth=True)],
+    ("GET", "/api/recommendations/weights"): [
+        Call("/api/recommendations/weights", times=False, auth=True)
+    ],
+    ("PATCH", "/api/recommendations/weights"): [
+        Call("/api/recommendations/weights", {"upvotes": 0.5}, times=False, auth=True)
+    ],
 }
 
 
@@ -128,14 +178,31 @@ def test_every_api_time_is_iso_utc_with_milliseconds(site: McpSite) -> None:
         f"/api/papers/{COMMENTED}/comments", json={"text": "To edit"}, headers=auth
     )
     comment = posted.json()["id"]
+    made = client.post("/api/collections", json={"title": "Times"}, headers=auth).json()
+    slug = made["slug"]
+    added = client.post(
+        f"/api/collections/{slug}/items",
+        json={"item": {"id": COMMENTED, "type": "paper"}},
+        headers=auth,
+    ).json()
+    item = added["items"][0]["_id"]
+    follow = client.post(
+        "/api/follows", json={"kind": "author", "value": "Ada Lovelace"}, headers=auth
+    ).json()["id"]
+    fill = {"{comment}": str(comment), "{slug}": slug, "{item}": item, "{follow}": str(follow)}
     # Writes last (the deletion last of all), so every read sees the site as built.
     order = sorted(CALLS, key=lambda route: (route[0] != "GET", route[0] == "DELETE"))
     for method, path in order:
         for call in CALLS[(method, path)]:
-            url = call.url.replace("{comment}", str(comment))
+            url = call.url
+            for placeholder, value in fill.items():
+                url = url.replace(placeholder, value)
             response = client.request(
                 method, url, json=call.body, headers=auth if call.auth else None
             )
+            if not call.json:
+                assert response.status_code == 200, (url, response.text[:300])
+                continue
             assert response.headers["content-type"].startswith("application/json"), url
             seen = Seen()
             check_times(response.json(), f"{method} {url}", seen)
