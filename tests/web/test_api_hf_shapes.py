@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
+from paperboard.domain.hf_values import hf_user as user
 from paperboard.domain.paper import PaperRecord
 from paperboard.search.highlight import prefix_pattern
 from paperboard.storage.listing import ListedPaper
@@ -24,7 +25,6 @@ from paperboard.web.api.hf_shapes import (
     object_id,
     paper_info,
     search_item,
-    user,
 )
 from tests.api_site import build_site
 

@@ -68,6 +68,7 @@ def preview(
         preview = services.digest_preview.preview_digest(
             runtime.db,
             runtime.settings,
+            runtime.topic_matcher,
             email,
             frequency.value if frequency else None,
             chosen_day,

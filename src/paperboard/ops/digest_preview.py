@@ -12,10 +12,9 @@ from paperboard.domain.addresses import InvalidAddress, normalize_address
 from paperboard.domain.periods import Period
 from paperboard.mail.compose import Composer, MailConfig, links_for
 from paperboard.mail.delivery import default_period, load_period
-from paperboard.mail.digest import PeriodDigest, period_for_date
+from paperboard.mail.digest import PeriodDigest, TopicMatcher, period_for_date
 from paperboard.mail.message import OutgoingMessage
 from paperboard.mail.render import Recipient, Rendered
-from paperboard.mail.semantic_topics import default_matcher
 from paperboard.storage import subscriptions
 from paperboard.storage.database import Database
 from paperboard.storage.subscriptions import Subscriber
@@ -80,7 +79,12 @@ class DigestPreview:
 
 
 def preview_digest(
-    db: Database, settings: Settings, email: str, frequency: str | None, day: date | None
+    db: Database,
+    settings: Settings,
+    matcher: TopicMatcher,
+    email: str,
+    frequency: str | None,
+    day: date | None,
 ) -> DigestPreview:
     """The digest ``email`` would get (``frequency`` None: the subscriber's own)."""
     try:
@@ -95,5 +99,5 @@ def preview_digest(
     period = digest_period(db, kind, day)
     if period is None:
         return DigestPreview(subscriber, None, None, (), settings)
-    digest = load_period(db, kind, period, default_matcher(settings.embedder))
+    digest = load_period(db, kind, period, matcher)
     return DigestPreview(subscriber, period, digest, digest.select(subscriber.topics), settings)

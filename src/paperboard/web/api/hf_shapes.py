@@ -30,51 +30,17 @@ Values Hugging Face has and paperboard does not are given honestly rather than i
 
 from __future__ import annotations
 
-import hashlib
 import re
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from paperboard.community.comments import VISIBLE, CommentView
+from paperboard.domain.hf_values import hf_user, iso, object_id
 from paperboard.search.highlight import prefix_spans
 from paperboard.storage.listing import ListedPaper
 
 # --- values ---------------------------------------------------------------------------------
-
-
-def iso(moment: datetime | None) -> str | None:
-    """``2026-11-26T00:00:00.000Z``: UTC, milliseconds, ``Z`` (the format Hugging Face sends)."""
-    if moment is None:
-        return None
-    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-def object_id(kind: str, *parts: str) -> str:
-    """A stable 24-hex-digit id for ``kind`` and ``parts`` (see the module docstring)."""
-    text = ":".join((kind, *parts))
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
-def user(username: str | None, fullname: str | None) -> dict[str, Any] | None:
-    """A Hugging Face user object for a submitter. ``name`` is the username, as Hugging Face
-    sends it; ``user`` repeats it because ``huggingface_hub``'s ``User`` reads it from there."""
-    if not username:
-        return None
-    return {
-        "_id": object_id("user", username),
-        "avatarUrl": None,
-        "fullname": fullname or username,
-        "name": username,
-        "user": username,
-        "type": "user",
-        "isPro": False,
-        "isHf": False,
-        "isHfAdmin": False,
-        "isMod": False,
-    }
 
 
 def authors(arxiv_id: str, names: list[str]) -> list[dict[str, Any]]:
@@ -93,7 +59,7 @@ def paper_fields(listed: ListedPaper) -> dict[str, Any]:
         "publishedAt": iso(record.published_at),
         "submittedOnDailyAt": iso(listed.featured_at),
         "title": record.title,
-        "submittedOnDailyBy": user(listed.featured_by, listed.featured_by_fullname),
+        "submittedOnDailyBy": hf_user(listed.featured_by, listed.featured_by_fullname),
         "summary": record.abstract,
         "upvotes": listed.upvotes,
         "discussionId": object_id("discussion", record.arxiv_id),
@@ -121,7 +87,7 @@ def daily_item(listed: ListedPaper) -> dict[str, Any]:
         # comments. Clients of this API know it as Hugging Face's count and see no thread to
         # disagree with; the pages show the two apart ("2 comments", "3 on Hugging Face").
         "numComments": listed.num_comments,
-        "submittedBy": user(listed.featured_by, listed.featured_by_fullname),
+        "submittedBy": hf_user(listed.featured_by, listed.featured_by_fullname),
         "isAuthorParticipating": False,
     }
 
@@ -172,7 +138,7 @@ def comment(view: CommentView) -> dict[str, Any]:
     ``type``, ``author.name``, ``createdAt``, ``data.edited``, ``data.hidden``,
     ``data.latest.raw``. A removed comment keeps its place (its replies hang under it) with no
     text, as Hugging Face shows a hidden one."""
-    author = user(view.username, view.author_name)
+    author = hf_user(view.username, view.author_name)
     data: dict[str, Any] = {
         "edited": view.edited_at is not None,
         "hidden": view.state != VISIBLE,
